@@ -1,0 +1,127 @@
+"""Video sources: open_source() turns "0", a camera index, a video file path or a synthetic spec into an
+object with read() -> (ok, frame), fps, is_live and release(); callers never care which.
+
+    open_source(0)                # first webcam
+    open_source("clip.mp4")       # a video file
+    open_source("synth:640x480")  # moving test pattern, no camera needed
+"""
+import os
+import time
+from pathlib import Path
+
+# FFmpeg would print its own complaints (e.g. "moov atom not found") next to our one-line errors.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+class SourceError(RuntimeError):
+    """A camera or video that cannot be opened or read."""
+
+
+class VideoSource:
+    """A cv2.VideoCapture for a camera or a file."""
+
+    def __init__(self, cap, name, is_live):
+        self.cap, self.name, self.is_live = cap, name, is_live
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if 1 <= fps <= 240 else 30.0
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = count if count > 0 and not is_live else None
+
+    def read(self):
+        return self.cap.read()
+
+    def release(self):
+        self.cap.release()
+
+
+class SyntheticSource:
+    """A test pattern with a moving square: a stand-in camera for demos and tests."""
+
+    is_live = True
+
+    def __init__(self, width=640, height=480, fps=30.0, frames=None):
+        self.name = f"synth:{width}x{height}"
+        self.width, self.height, self.fps, self.frames = width, height, fps, frames
+        self.index = 0
+        ramp = np.linspace(40, 200, width, dtype=np.uint8)
+        self.background = np.repeat(np.tile(ramp, (height, 1))[..., None], 3, axis=2)
+
+    def read(self):
+        if self.frames is not None and self.index >= self.frames:
+            return False, None
+        frame = self.background.copy()
+        side = self.height // 4
+        x = int((self.width - side) * (0.5 + 0.5 * np.sin(self.index / 15)))
+        cv2.rectangle(frame, (x, self.height // 3), (x + side, self.height // 3 + side), (30, 160, 240), -1)
+        self.index += 1
+        return True, frame
+
+    def release(self):
+        pass
+
+
+def _quiet_capture(target):
+    """cv2.VideoCapture(target) without OpenCV's own log lines: failures get our message instead."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        return cv2.VideoCapture(target)
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+
+
+def open_source(spec):
+    """Open a camera index (int or digit string), a video file path or 'synth:WxH[:frames]'."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        index = int(spec)
+        cap = _quiet_capture(index)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"no webcam at index {index}: plug one in, close other apps using it, "
+                              "or try --camera 1 (or --source FILE for a video).")
+        return VideoSource(cap, f"camera {index}", is_live=True)
+    spec = str(spec)
+    if spec.startswith("synth:"):
+        parts = spec[6:].split(":")
+        try:
+            w, h = (int(v) for v in parts[0].lower().split("x"))
+            frames = int(parts[1]) if len(parts) > 1 else None
+        except ValueError:
+            raise SourceError(f"bad synthetic source {spec!r}; use synth:WIDTHxHEIGHT[:FRAMES], "
+                              "e.g. synth:640x480") from None
+        return SyntheticSource(w, h, frames=frames)
+    path = Path(spec)
+    if not path.is_file():
+        raise SourceError(f"video file {path} not found; check the path given to --source.")
+    cap = _quiet_capture(str(path))
+    ok = cap.isOpened()
+    if ok:
+        ok, first = cap.read()
+        ok = ok and first is not None
+        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    if not ok:
+        cap.release()
+        raise SourceError(f"{path} is not a video OpenCV can read; convert it to MP4 (H.264) or AVI.")
+    return VideoSource(cap, path.name, is_live=False)
+
+
+class Pacer:
+    """Sleeps so a file plays at its own frame rate instead of as fast as it decodes."""
+
+    def __init__(self, fps):
+        self.period = 1.0 / fps
+        self.next = None
+
+    def wait(self):
+        now = time.perf_counter()
+        if self.next is None or now - self.next > 0.5:  # first frame, or fell far behind: restart the clock
+            self.next = now
+        elif self.next > now:
+            time.sleep(self.next - now)
+        self.next += self.period
+
+    def reset(self):
+        self.next = None

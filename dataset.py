@@ -1,0 +1,156 @@
+"""Load labelled faces: a folder of emotion subfolders (Kaggle FER-2013 layout) or the original fer2013.csv.
+
+Every image, whatever its size or colour, becomes a 48x48 uint8 grayscale array, the model's input.
+"""
+import csv
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emotions import EMOTIONS
+
+FACE_SIZE = 48
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+LAYOUT_HINT = ("expected a folder with one subfolder per emotion ("
+               + ", ".join(EMOTIONS) + ") holding face images, as in the Kaggle FER-2013 download")
+CSV_USAGES = ("Training", "PublicTest", "PrivateTest")
+
+
+class DatasetError(ValueError):
+    """The data is missing or not in a layout we can read."""
+
+
+def to_face_array(image, size=FACE_SIZE):
+    """Any BGR/BGRA/gray image -> size x size uint8 grayscale."""
+    if image.ndim == 3:
+        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        image = cv2.cvtColor(image, code)
+    if image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if image.shape != (size, size):
+        shrinking = image.shape[0] > size or image.shape[1] > size
+        image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return image
+
+
+def read_image(path):
+    """Read an image file (unicode paths too) as an array, or None if it is not a readable image."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+
+def class_folders(root):
+    """[(emotion index, folder)] for the emotion subfolders of root; raises DatasetError on anything else."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"data folder {root} not found: {LAYOUT_HINT}.")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise DatasetError(f"{root} has no subfolders: {LAYOUT_HINT}.")
+    unknown = [p.name for p in folders if p.name.lower() not in EMOTIONS]
+    if unknown:
+        raise DatasetError(f"{root}: unknown emotion folder(s) {', '.join(unknown)}; "
+                           f"known emotions: {', '.join(EMOTIONS)}.")
+    return [(EMOTIONS.index(p.name.lower()), p) for p in folders]
+
+
+def list_folder(root):
+    """[(emotion index, file path)] for every file under the emotion subfolders of root."""
+    items = []
+    for label, folder in class_folders(root):
+        items += [(label, p) for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    if not items:
+        raise DatasetError(f"{root} holds no image files: {LAYOUT_HINT}.")
+    return items
+
+
+def read_labelled(path):
+    """An image file as an array, or None for other files and unreadable images."""
+    return read_image(path) if Path(path).suffix.lower() in IMAGE_SUFFIXES else None
+
+
+def load_folder(root, size=FACE_SIZE, workers=4):
+    """Load a folder of emotion subfolders.
+
+    Returns (images [N, size, size] uint8, labels [N] int32, paths, skipped) where skipped lists
+    (path, reason) for files that could not be read as images; they are left out, not fatal.
+    """
+    items = list_folder(root)
+
+    def load(item):
+        image = read_labelled(item[1])
+        return None if image is None else to_face_array(image, size)
+
+    with ThreadPoolExecutor(workers) as pool:
+        arrays = list(pool.map(load, items, chunksize=256))
+    images, labels, paths, skipped = [], [], [], []
+    for (label, path), array in zip(items, arrays):
+        if array is None:
+            skipped.append((str(path), "not a readable image"))
+        else:
+            images.append(array)
+            labels.append(label)
+            paths.append(str(path))
+    if not images:
+        raise DatasetError(f"{root}: none of the {len(items)} files is a readable image.")
+    return np.stack(images), np.asarray(labels, np.int32), paths, skipped
+
+
+def load_csv(path, usage=None, size=FACE_SIZE):
+    """Load the original fer2013.csv (columns emotion, pixels[, Usage]); usage filters rows by split."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path} not found.")
+    if usage is not None and usage not in CSV_USAGES:
+        raise DatasetError(f"usage must be one of {', '.join(CSV_USAGES)}; received {usage!r}.")
+    images, labels, paths, skipped = [], [], [], []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"emotion", "pixels"} <= set(reader.fieldnames):
+            raise DatasetError(f"{path}: expected the fer2013.csv columns emotion,pixels,Usage; "
+                               f"found {reader.fieldnames}.")
+        for row_no, row in enumerate(reader, start=2):
+            if usage is not None and row.get("Usage") != usage:
+                continue
+            where = f"{path}:{row_no}"
+            try:
+                label = int(row["emotion"])
+                pixels = np.array(row["pixels"].split(), dtype=np.float32)
+                side = int(round(len(pixels) ** 0.5))
+                if not 0 <= label < len(EMOTIONS) or side * side != len(pixels) or side == 0:
+                    raise ValueError
+            except (ValueError, TypeError, AttributeError):
+                skipped.append((where, "bad emotion or pixels"))
+                continue
+            images.append(to_face_array(np.clip(pixels, 0, 255).astype(np.uint8).reshape(side, side), size))
+            labels.append(label)
+            paths.append(where)
+    if not images:
+        raise DatasetError(f"{path}: no usable rows" + (f" with Usage={usage}" if usage else "") + ".")
+    return np.stack(images), np.asarray(labels, np.int32), paths, skipped
+
+
+def load_any(source, usage=None, size=FACE_SIZE):
+    """A folder of emotion subfolders, or a fer2013-style .csv file."""
+    if Path(source).suffix.lower() == ".csv":
+        return load_csv(source, usage, size)
+    return load_folder(source, size)
+
+
+def stratified_split(labels, fraction, seed=0):
+    """Indices (train, val) with `fraction` of every class in val, reproducible from seed."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_val = int(round(len(idx) * fraction))
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))

@@ -1,0 +1,45 @@
+"""The seven FER-2013 emotions: the single source of truth for labels and emoji."""
+from pathlib import Path
+
+# Order matches the FER-2013 folder names sorted alphabetically, i.e. the model's output units.
+EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+DISPLAY_NAMES = {
+    "angry": "Angry",
+    "disgust": "Disgusted",
+    "fear": "Fearful",
+    "happy": "Happy",
+    "neutral": "Neutral",
+    "sad": "Sad",
+    "surprise": "Surprised",
+}
+
+# Unicode code points the emoji PNGs in emojis/ are rendered from (see emojis/make_emojis.py).
+EMOJI_CHARS = {
+    "angry": "\U0001F620",     # angry face
+    "disgust": "\U0001F922",   # nauseated face
+    "fear": "\U0001F628",      # fearful face
+    "happy": "\U0001F604",     # grinning face with smiling eyes
+    "neutral": "\U0001F610",   # neutral face
+    "sad": "\U0001F622",       # crying face
+    "surprise": "\U0001F62E",  # face with open mouth
+}
+NO_FACE = "no_face"
+NO_FACE_CHAR = "\U0001FAE5"   # dotted line face: shown while no face is in view
+
+EMOJI_DIR = Path(__file__).resolve().parent / "emojis"
+
+
+def emoji_path(emotion):
+    """Path of the PNG for an emotion name (or NO_FACE)."""
+    if emotion != NO_FACE and emotion not in EMOTIONS:
+        raise ValueError(f"Unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)} or {NO_FACE!r}.")
+    return EMOJI_DIR / f"{emotion}.png"
+
+
+def label_index(name):
+    """Index of an emotion name (case-insensitive), e.g. a dataset folder name."""
+    key = name.strip().lower()
+    if key not in EMOTIONS:
+        raise ValueError(f"Unknown emotion {name!r}; known emotions: {', '.join(EMOTIONS)}.")
+    return EMOTIONS.index(key)

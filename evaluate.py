@@ -1,0 +1,169 @@
+"""Measure a model on labelled faces: accuracy, per-class precision/recall/F1 and the confusion matrix.
+
+    python evaluate.py ../shared/fer2013/test
+    python evaluate.py photos/ --detect --json results/photos.json   # full photos: find the face first
+    python evaluate.py fer2013.csv --usage PrivateTest
+
+DATA is a folder of emotion subfolders (any subset of the seven emotions; images of any size or colour)
+or the original fer2013.csv.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def predict_probs(model, faces, flip=True, batch_size=256):
+    """Softmax rows for uint8 faces [N, 48, 48], through the app's own classifier (flip averaging)."""
+    from pipeline import EmotionClassifier
+    classifier = EmotionClassifier(model, flip=flip)
+    faces = np.asarray(faces, np.uint8)
+    return np.concatenate([classifier(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]) \
+        if len(faces) else np.zeros((0, 7), np.float32)
+
+
+def confusion_matrix(y_true, y_pred, n_classes):
+    matrix = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def per_class_scores(matrix, labels, present):
+    """{label: precision, recall, f1, support} for the classes present in the data."""
+    scores = {}
+    for i in present:
+        tp = matrix[i, i]
+        support, predicted = matrix[i].sum(), matrix[:, i].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[labels[i]] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                             "f1": round(float(f1), 4), "support": int(support)}
+    return scores
+
+
+def detect_faces(items):
+    """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
+    import cv2
+
+    from dataset import FACE_SIZE, read_labelled
+    from pipeline import FaceDetector, crop_faces
+    # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
+    detector = FaceDetector(detect_width=640, min_face=0.1)
+    faces, labels, paths, skipped, no_face = [], [], [], [], []
+    for label, path in items:
+        image = read_labelled(path)
+        if image is None:
+            skipped.append((str(path), "not a readable image"))
+            continue
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4
+                                                          else cv2.COLOR_BGR2GRAY)
+        if gray.dtype != np.uint8:
+            gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        boxes = detector(gray)
+        if not len(boxes):
+            no_face.append(str(path))
+            continue
+        faces.append(crop_faces(gray, boxes[:1], FACE_SIZE)[0])
+        labels.append(label)
+        paths.append(str(path))
+    if not faces:
+        return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), np.zeros(0, np.int32), paths, skipped, no_face
+    return np.stack(faces), np.asarray(labels, np.int32), paths, skipped, no_face
+
+
+def format_report(report):
+    labels = report["labels"]
+    lines = [f"Accuracy: {report['accuracy']:.4f} on {report['n']} faces"
+             + (f" ({len(report['no_face'])} images without a detected face left out; "
+                f"counting them as wrong: {report['accuracy_all_images']:.4f})" if report.get("no_face") else "")]
+    lines.append(f"{'emotion':10s} {'precision':>9s} {'recall':>7s} {'f1':>7s} {'support':>8s}")
+    for name, s in report["per_class"].items():
+        lines.append(f"{name:10s} {s['precision']:9.3f} {s['recall']:7.3f} {s['f1']:7.3f} {s['support']:8d}")
+    lines.append("Confusion matrix (rows: true, columns: predicted):")
+    lines.append(" " * 10 + "".join(f"{name[:7]:>8s}" for name in labels))
+    for i, row in enumerate(report["confusion"]):
+        if labels[i] in report["per_class"]:
+            lines.append(f"{labels[i]:10s}" + "".join(f"{v:8d}" for v in row))
+    return "\n".join(lines)
+
+
+def evaluate(model, faces, labels, flip=True):
+    from emotions import EMOTIONS
+    probs = predict_probs(model, faces, flip=flip)
+    pred = probs.argmax(axis=1)
+    matrix = confusion_matrix(labels, pred, len(EMOTIONS))
+    present = sorted(set(int(v) for v in labels))
+    return {
+        "accuracy": round(float(np.mean(pred == labels)), 4) if len(labels) else 0.0,
+        "n": int(len(labels)),
+        "labels": list(EMOTIONS),
+        "per_class": per_class_scores(matrix, EMOTIONS, present),
+        "confusion": matrix.tolist(),
+        "flip_averaging": flip,
+    }
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("data", type=Path, help="folder of emotion subfolders, or fer2013.csv")
+    p.add_argument("--model", type=Path, default=HERE / "model.h5")
+    p.add_argument("--json", type=Path, help="write the report here (confusion-matrix PNG beside it)")
+    p.add_argument("--detect", action="store_true", help="images are full photos: detect the face first")
+    p.add_argument("--usage", choices=("Training", "PublicTest", "PrivateTest"),
+                   help="with fer2013.csv: which split to use (default: all rows)")
+    p.add_argument("--no-flip-average", action="store_true", help="classify each face once, not with its mirror")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import dataset
+    from pipeline import ModelError, load_model
+
+    is_csv = args.data.suffix.lower() == ".csv"
+    if args.detect and is_csv:
+        sys.exit("error: --detect needs image files; fer2013.csv holds ready 48x48 faces.")
+    if args.usage and not is_csv:
+        sys.exit("error: --usage applies to fer2013.csv only.")
+    try:
+        model = load_model(args.model)
+        no_face = []
+        if args.detect:
+            faces, labels, paths, skipped, no_face = detect_faces(dataset.list_folder(args.data))
+        else:
+            faces, labels, paths, skipped = dataset.load_any(args.data, usage=args.usage)
+    except (dataset.DatasetError, ModelError) as e:
+        sys.exit(f"error: {e}")
+    for path, why in skipped[:10]:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    if skipped:
+        print(f"Skipped {len(skipped)} unreadable file(s).", file=sys.stderr)
+    report = evaluate(model, faces, labels, flip=not args.no_flip_average)
+    report.update(data=str(args.data), model=str(args.model), skipped=len(skipped), usage=args.usage)
+    if args.detect:
+        report["no_face"] = no_face
+        total = report["n"] + len(no_face)
+        correct = report["accuracy"] * report["n"]
+        report["accuracy_all_images"] = round(correct / total, 4) if total else 0.0
+    print(format_report(report))
+    if args.json:
+        from plots import plot_confusion
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.json.with_name(args.json.name + ".partial")
+        tmp.write_text(json.dumps(report, indent=1))
+        os.replace(tmp, args.json)
+        png = args.json.with_suffix(".png")
+        plot_confusion(report["confusion"], report["labels"], png,
+                       title=f"{args.data.name}: accuracy {report['accuracy']:.1%} (n={report['n']})")
+        print(f"Wrote {args.json} and {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

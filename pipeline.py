@@ -1,0 +1,282 @@
+"""The frame pipeline shared by the GUI, predict.py and the benchmarks.
+
+Small callable stages: FaceDetector (gray frame -> boxes), crop_faces (boxes -> 48x48 faces),
+EmotionClassifier (faces -> probabilities, one batched call per frame), Smoother (steadies labels between
+frames) and draw_faces (boxes and labels onto the frame). FramePipeline chains the first four.
+"""
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emotions import DISPLAY_NAMES, EMOTIONS
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = Path(__file__).resolve().parent
+CASCADE_PATH = HERE / "haarcascade_frontalface_default.xml"
+MODEL_PATH = HERE / "model.h5"
+FACE_SIZE = 48
+
+
+def import_tensorflow():
+    """Import TensorFlow with its start-up chatter (CUDA probing, oneDNN notices) kept off stderr."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+        tf.constant(0) + 0  # the first op probes devices: let it log here, not on the user's terminal
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, unreadable or does not fit emotions.py."""
+
+
+def load_model(path=MODEL_PATH):
+    """Load a trained model with Keras' safe defaults and check it fits the 7 emotions."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file {path} not found: train one with `python train.py` "
+                         "(see README, 'Training') or pass --model PATH.")
+    import_tensorflow()
+    import keras
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as e:  # h5py/keras raise many types for a damaged file
+        raise ModelError(f"cannot read model file {path} ({type(e).__name__}: {str(e)[:120]}); "
+                         "re-train it with `python train.py` or pass another --model.") from None
+    shape_in, shape_out = tuple(model.input_shape), tuple(model.output_shape)
+    if shape_out[-1] != len(EMOTIONS):
+        raise ModelError(f"{path} predicts {shape_out[-1]} classes but emotions.py has {len(EMOTIONS)} "
+                         f"({', '.join(EMOTIONS)}); use a model trained by this train.py.")
+    if shape_in[1:] != (FACE_SIZE, FACE_SIZE, 1):
+        raise ModelError(f"{path} expects input {shape_in[1:]}, not 48x48 grayscale faces; "
+                         "use a model trained by this train.py.")
+    return model
+
+
+class FaceDetector:
+    """Haar cascade run on a downscaled grayscale frame; boxes come back in full-frame pixels.
+
+    Faces in a webcam frame are large, so detecting at `detect_width` pixels wide finds the same faces
+    as the full frame at a fraction of the cost.
+    """
+
+    def __init__(self, cascade_path=CASCADE_PATH, detect_width=320, scale_factor=1.1, min_neighbors=5,
+                 min_face=0.1):
+        self.cascade_path = Path(cascade_path)
+        self.cascade = cv2.CascadeClassifier(str(cascade_path))
+        if self.cascade.empty():
+            raise FileNotFoundError(f"cannot load the face detector {cascade_path}; "
+                                    "restore haarcascade_frontalface_default.xml from the repository.")
+        if not 0 < min_face < 1:
+            raise ValueError(f"min_face is a fraction of the frame's shorter side; received {min_face!r}.")
+        self.detect_width = detect_width
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_face = min_face
+
+    def __call__(self, gray):
+        h, w = gray.shape[:2]
+        scale = 1.0
+        if self.detect_width and w > self.detect_width:
+            scale = self.detect_width / w
+            gray = cv2.resize(gray, (self.detect_width, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        side = max(24, int(min(gray.shape[:2]) * self.min_face))
+        boxes = self.cascade.detectMultiScale(gray, scaleFactor=self.scale_factor,
+                                              minNeighbors=self.min_neighbors, minSize=(side, side))
+        if len(boxes) == 0:
+            return np.zeros((0, 4), np.int32)
+        boxes = np.round(np.asarray(boxes, np.float64) / scale).astype(np.int32)
+        return boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")]  # largest (main) face first
+
+
+def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
+    """Cut each (x, y, w, h) box from a gray frame and resize it to size x size -> uint8 [N, size, size]."""
+    n = len(boxes)
+    if out is None or len(out) < n:
+        out = np.empty((n, size, size), np.uint8)
+    for i, (x, y, w, h) in enumerate(boxes):
+        x0, y0 = max(int(x), 0), max(int(y), 0)
+        face = gray[y0:y + h, x0:x + w]
+        interp = cv2.INTER_AREA if face.shape[0] > size else cv2.INTER_LINEAR
+        cv2.resize(face, (size, size), dst=out[i], interpolation=interp)
+    return out[:n]
+
+
+class EmotionClassifier:
+    """All faces of a frame in one call of a compiled function (never model.predict per face).
+
+    flip=True also classifies the mirrored faces in the same batch and averages the two.
+    """
+
+    def __init__(self, model, flip=True):
+        tf = import_tensorflow()
+        self.model = model if not isinstance(model, (str, Path)) else load_model(model)
+        self.flip = flip
+
+        @tf.function(input_signature=[tf.TensorSpec([None, FACE_SIZE, FACE_SIZE], tf.uint8)],
+                     reduce_retracing=True)
+        def run(faces):
+            x = tf.cast(faces[..., None], tf.float32)
+            if not self.flip:
+                return self.model(x, training=False)
+            n = tf.shape(x)[0]
+            p = self.model(tf.concat([x, x[:, :, ::-1]], axis=0), training=False)
+            return (p[:n] + p[n:]) / 2
+
+        self._run = run
+        self(np.zeros((1, FACE_SIZE, FACE_SIZE), np.uint8))  # trace now, not on the first live frame
+
+    def __call__(self, faces):
+        if len(faces) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        return self._run(np.ascontiguousarray(faces, np.uint8)).numpy()
+
+
+@dataclass
+class Face:
+    box: tuple          # x, y, w, h in frame pixels
+    probs: np.ndarray   # one probability per emotion, EMOTIONS order
+
+    @property
+    def index(self):
+        return int(np.argmax(self.probs))
+
+    @property
+    def emotion(self):
+        return EMOTIONS[self.index]
+
+    @property
+    def confidence(self):
+        return float(self.probs[self.index])
+
+
+def _iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+class Smoother:
+    """Exponential moving average of each face's probabilities, following faces by box overlap."""
+
+    def __init__(self, alpha=0.5, min_iou=0.3):
+        self.alpha = alpha
+        self.min_iou = min_iou
+        self.previous = []
+
+    def __call__(self, faces):
+        smoothed = []
+        for face in faces:
+            match = max(self.previous, key=lambda f: _iou(f.box, face.box), default=None)
+            if match is not None and _iou(match.box, face.box) >= self.min_iou:
+                face = Face(face.box, self.alpha * face.probs + (1 - self.alpha) * match.probs)
+            smoothed.append(face)
+        self.previous = smoothed
+        return smoothed
+
+    def reset(self):
+        self.previous = []
+
+
+@dataclass
+class FrameResult:
+    faces: list                              # Face, largest first
+    timings: dict = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def main(self):
+        return self.faces[0] if self.faces else None
+
+
+class FramePipeline:
+    """BGR frame -> FrameResult: detect -> crop -> classify (one batch) -> smooth."""
+
+    def __init__(self, classifier, detector=None, smoother=None):
+        self.detector = detector or FaceDetector()
+        self.classifier = classifier
+        self.smoother = smoother
+        self._crops = None
+
+    def __call__(self, frame):
+        t0 = time.perf_counter()
+        gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        boxes = self.detector(gray)
+        t1 = time.perf_counter()
+        faces = []
+        if len(boxes):
+            self._crops = crop_faces(gray, boxes, out=self._crops)
+            probs = self.classifier(self._crops)
+            faces = [Face(tuple(int(v) for v in b), p) for b, p in zip(boxes, probs)]
+        if self.smoother is not None:
+            faces = self.smoother(faces)
+        t2 = time.perf_counter()
+        return FrameResult(faces, {"detect": t1 - t0, "classify": t2 - t1})
+
+
+# Box colour per emotion (BGR), shared by the live view and annotated copies.
+COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
+          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255)}
+
+
+def draw_faces(frame, faces, emojis=None):
+    """Draw each face's box and 'Emotion 87%' label onto a BGR frame in place; returns the frame.
+
+    emojis: optional {emotion: BGRA image}; when given, the emoji is pasted beside each box.
+    """
+    thickness = max(2, frame.shape[1] // 320)
+    font_scale = max(0.5, frame.shape[1] / 1100)
+    for face in faces:
+        x, y, w, h = face.box
+        color = COLORS[face.emotion]
+        cv2.rectangle(frame, (x, y), (x + w, y + h), color, thickness)
+        text = f"{DISPLAY_NAMES[face.emotion]} {face.confidence:.0%}"
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        ty = y - 6 if y - th - base - 6 >= 0 else y + h + th + 6
+        cv2.rectangle(frame, (x, ty - th - base), (x + tw + 6, ty + base), color, cv2.FILLED)
+        cv2.putText(frame, text, (x + 3, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness,
+                    cv2.LINE_AA)
+        if emojis is not None:
+            paste_rgba(frame, emojis[face.emotion], x + w + 4, y, max(24, h // 3))
+    return frame
+
+
+def paste_rgba(frame, rgba, x, y, size):
+    """Alpha-blend a BGRA image, resized to size x size, onto a BGR frame at (x, y), clipped to the frame."""
+    icon = cv2.resize(rgba, (size, size), interpolation=cv2.INTER_AREA)
+    fh, fw = frame.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + size, fw), min(y + size, fh)
+    if x0 >= x1 or y0 >= y1:
+        return
+    icon = icon[y0 - y:y1 - y, x0 - x:x1 - x]
+    alpha = icon[..., 3:4].astype(np.float32) / 255.0
+    roi = frame[y0:y1, x0:x1]
+    roi[:] = (icon[..., :3] * alpha + roi * (1.0 - alpha)).astype(np.uint8)
+
+
+def load_emojis(size=None):
+    """{emotion: BGRA image} from emojis/, optionally resized."""
+    from emotions import emoji_path
+    out = {}
+    for emotion in EMOTIONS:
+        image = cv2.imread(str(emoji_path(emotion)), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise FileNotFoundError(f"emoji image {emoji_path(emotion)} is missing; "
+                                    "restore emojis/ from the repository.")
+        out[emotion] = image if size is None else cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return out

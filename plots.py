@@ -1,0 +1,88 @@
+"""Small charts drawn with Pillow: training curves and confusion matrices."""
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+COLORS = {"accuracy": (31, 119, 180), "val_accuracy": (255, 127, 14), "loss": (44, 160, 44),
+          "val_loss": (214, 39, 40)}
+
+
+def _font(size):
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _save(image, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.png")
+    image.save(tmp)
+    tmp.replace(path)
+
+
+def plot_curves(history, path, size=(900, 380)):
+    """Accuracy and loss per epoch, side by side, from a list of per-epoch metric dicts."""
+    w, h = size
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = _font(13)
+    epochs = [r["epoch"] for r in history]
+    for panel, keys in enumerate((("accuracy", "val_accuracy"), ("loss", "val_loss"))):
+        x0, y0, x1, y1 = panel * w // 2 + 55, 30, (panel + 1) * w // 2 - 15, h - 45
+        series = {k: [r[k] for r in history if k in r] for k in keys}
+        values = [v for s in series.values() for v in s]
+        if not values:
+            continue
+        lo, hi = min(values), max(values)
+        if hi - lo < 1e-6:
+            lo, hi = lo - 0.5, hi + 0.5
+        pad = (hi - lo) * 0.05
+        lo, hi = lo - pad, hi + pad
+        e_max = max(max(epochs), 2)
+        draw.rectangle([x0, y0, x1, y1], outline=(120, 120, 120))
+        for i in range(5):
+            v = lo + (hi - lo) * i / 4
+            y = y1 - (y1 - y0) * i / 4
+            draw.line([x0, y, x1, y], fill=(230, 230, 230))
+            draw.text((x0 - 50, y - 7), f"{v:.3f}", fill="black", font=font)
+        draw.text((x0, y1 + 8), "epoch 1", fill="black", font=font)
+        draw.text((x1 - 60, y1 + 8), f"epoch {e_max}", fill="black", font=font)
+
+        def point(e, v):
+            return x0 + (x1 - x0) * (e - 1) / (e_max - 1), y1 - (y1 - y0) * (v - lo) / (hi - lo)
+
+        for n, (key, vals) in enumerate(series.items()):
+            pts = [point(e, v) for e, v in zip(epochs, vals)]
+            if len(pts) > 1:
+                draw.line(pts, fill=COLORS[key], width=2)
+            for px, py in pts:
+                draw.ellipse([px - 2, py - 2, px + 2, py + 2], fill=COLORS[key])
+            draw.text((x0 + 8 + 130 * n, 8), key, fill=COLORS[key], font=font)
+    _save(image, path)
+
+
+def plot_confusion(matrix, labels, path, title="", cell=64):
+    """Row-normalised confusion matrix (rows: true, columns: predicted), with counts."""
+    matrix = np.asarray(matrix)
+    n = len(labels)
+    left, top = 90, 60
+    image = Image.new("RGB", (left + n * cell + 20, top + n * cell + 30), "white")
+    draw = ImageDraw.Draw(image)
+    font = _font(12)
+    draw.text((10, 8), title or "confusion matrix (rows: true, columns: predicted)", fill="black", font=_font(14))
+    rows = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
+    for i in range(n):
+        draw.text((8, top + i * cell + cell // 2 - 7), labels[i], fill="black", font=font)
+        draw.text((left + i * cell + 4, top - 20), labels[i][:8], fill="black", font=font)
+        for j in range(n):
+            shade = int(255 - 200 * share[i, j])
+            x, y = left + j * cell, top + i * cell
+            draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=(shade, shade, 255), outline=(200, 200, 200))
+            ink = "white" if share[i, j] > 0.55 else "black"
+            draw.text((x + 6, y + 14), f"{share[i, j]:.2f}", fill=ink, font=font)
+            draw.text((x + 6, y + 32), str(int(matrix[i, j])), fill=ink, font=font)
+    _save(image, path)

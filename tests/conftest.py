@@ -1,0 +1,97 @@
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+FER = ROOT.parent / "shared" / "fer2013"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def fer_test_dir():
+    if not (FER / "test").is_dir():
+        pytest.skip("FER-2013 not found at ../shared/fer2013")
+    return FER / "test"
+
+
+@pytest.fixture(scope="session")
+def fer_faces(fer_test_dir):
+    from benchmarks.videos import DEFAULT_FACES, load_faces
+    return load_faces(fer_test_dir, list(DEFAULT_FACES))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """A real, small, untrained Keras model saved as .h5 like train.py does."""
+    from pipeline import import_tensorflow
+    import_tensorflow()
+    import keras
+
+    from model import build_model
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("model") / "tiny.h5"
+    build_model(widths=(8, 16), convs_per_block=1).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def face_video(fer_faces, tmp_path_factory):
+    """2 s of 640x480 video at 30 fps with one FER face."""
+    from benchmarks.videos import write_video
+    return write_video(tmp_path_factory.mktemp("video") / "one_face.mp4", fer_faces[:1], frames=60)
+
+
+@pytest.fixture(scope="session")
+def three_face_video(fer_faces, tmp_path_factory):
+    from benchmarks.videos import write_video
+    return write_video(tmp_path_factory.mktemp("video") / "three_faces.mp4", fer_faces, frames=30)
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A private Xvfb screen; yields its DISPLAY value."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install -y xvfb xdotool)")
+    for n in range(91, 120):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            break
+    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{n}").exists():
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{n}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def make_face_folder(root, per_class=4, emotions=None, size=48, seed=0):
+    """A tiny dataset in the Kaggle layout: root/<emotion>/<i>.png of random faces."""
+    from emotions import EMOTIONS
+    import cv2
+    rng = np.random.default_rng(seed)
+    for emotion in emotions or EMOTIONS:
+        folder = Path(root) / emotion
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            cv2.imwrite(str(folder / f"{i}.png"), rng.integers(0, 256, (size, size), dtype=np.uint8))
+    return Path(root)
+
+
+def run_script(script, *args, env=None, timeout=300):
+    """Run one of the project's scripts as a user would; returns CompletedProcess (text)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=str(ROOT))

@@ -1,0 +1,34 @@
+from PIL import Image
+import pytest
+
+from emotions import DISPLAY_NAMES, EMOJI_CHARS, EMOTIONS, NO_FACE, emoji_path, label_index
+from conftest import FER
+
+
+def test_seven_emotions_in_fer_folder_order():
+    assert EMOTIONS == ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+    assert list(EMOTIONS) == sorted(EMOTIONS)
+    assert set(DISPLAY_NAMES) == set(EMOJI_CHARS) == set(EMOTIONS)
+
+
+def test_matches_dataset_folders():
+    if not (FER / "train").is_dir():
+        pytest.skip("FER-2013 not found at ../shared/fer2013")
+    assert tuple(sorted(p.name for p in (FER / "train").iterdir() if p.is_dir())) == EMOTIONS
+
+
+@pytest.mark.parametrize("name", [*EMOTIONS, NO_FACE])
+def test_every_emoji_is_a_transparent_square_png(name):
+    with Image.open(emoji_path(name)) as image:
+        assert image.format == "PNG" and image.mode == "RGBA"
+        assert image.width == image.height >= 128
+        alpha = image.getchannel("A")
+        assert alpha.getextrema() == (0, 255)  # transparent corners, opaque face
+
+
+def test_label_lookup():
+    assert label_index("Happy ") == 3
+    with pytest.raises(ValueError, match="known emotions: angry, disgust"):
+        label_index("contempt")
+    with pytest.raises(ValueError, match="Unknown emotion 'joy'"):
+        emoji_path("joy")

@@ -1,0 +1,104 @@
+"""The real Tk window under Xvfb, fed by a video file, driven with xdotool key presses."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_script
+from emotions import EMOTIONS
+
+
+@pytest.fixture(scope="module")
+def display(xvfb_display):
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed (apt-get install -y xdotool)")
+    return xvfb_display
+
+
+def start_gui(display, *args):
+    env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, str(ROOT / "gui.py"), *map(str, args)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def window_id(display, proc, timeout=60):
+    env = {**os.environ, "DISPLAY": display}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"], env=env,
+                               capture_output=True, text=True)
+        if found.stdout.strip():
+            return found.stdout.split()[0]
+        time.sleep(0.2)
+    pytest.fail("the Emojify window never appeared")
+
+
+def press(display, wid, key):
+    # A real key event through XTEST, to the focused window, as a keyboard would send it.
+    subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", key], env={**os.environ, "DISPLAY": display},
+                   check=True)
+
+
+def summary(stdout):
+    m = re.search(r"Shown (\d+) frames .*; a face in (\d+); most shown emoji: (\w+)", stdout)
+    assert m, stdout
+    return int(m[1]), int(m[2]), m[3]
+
+
+@pytest.mark.parametrize("key", ["q", "Q", "Escape"])
+def test_window_shows_frames_and_emoji_then_quits_on_key(display, face_video, tiny_model_path, key):
+    proc = start_gui(display, "--source", face_video, "--model", tiny_model_path)
+    wid = window_id(display, proc)
+    time.sleep(3)  # let it play about half of the 2 s clip
+    press(display, wid, key)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    shown, with_face, emoji = summary(out)
+    assert shown >= 5 and with_face >= 5 and emoji in EMOTIONS
+    assert "Traceback" not in err
+
+
+def test_video_end_closes_window_with_exit_at_end(display, face_video, tiny_model_path):
+    proc = start_gui(display, "--source", face_video, "--model", tiny_model_path, "--exit-at-end")
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    shown, with_face, _ = summary(out)
+    assert with_face >= 10
+
+
+def test_missing_webcam_is_reported_in_the_window_and_on_exit(display, tiny_model_path):
+    proc = start_gui(display, "--camera", "57", "--model", tiny_model_path)
+    wid = window_id(display, proc)
+    time.sleep(2)
+    press(display, wid, "q")  # the window stayed responsive
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert err.strip().splitlines() == ["error: no webcam at index 57: plug one in, close other apps using it, "
+                                        "or try --camera 1 (or --source FILE for a video)."]
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp, model: ["--source", tmp / "absent.mp4", "--model", model], "not found; check the path"),
+    (lambda tmp, model: ["--source", "__text__", "--model", model], "is not a video OpenCV can read"),
+    (lambda tmp, model: ["--source", "synth:64x64", "--model", tmp / "absent.h5"], "train one with `python train.py`"),
+])
+def test_bad_input_is_one_line_and_nonzero_exit(display, tmp_path, tiny_model_path, make_args, message):
+    text = tmp_path / "clip.mp4"
+    text.write_text("hello\n")
+    args = [text if a == "__text__" else a for a in make_args(tmp_path, tiny_model_path)]
+    result = run_script("gui.py", *args, env={"DISPLAY": display})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_no_display_is_a_clear_error(tiny_model_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    result = subprocess.run([sys.executable, str(ROOT / "gui.py"), "--source", "synth:64x64", "--model",
+                             str(tiny_model_path)], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "cannot open a window" in result.stderr

@@ -1,0 +1,79 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from conftest import ROOT, make_face_folder, run_script
+
+SMALL = ("--widths", "8,16", "--convs", "1,1", "--batch-size", "16")
+
+
+def make_dataset(root):
+    make_face_folder(root / "train", per_class=12)
+    make_face_folder(root / "test", per_class=3, seed=1)
+    (root / "train" / "happy" / "broken.jpg").write_text("not a jpeg")
+    return root
+
+
+def test_one_epoch_end_to_end(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    out, run = tmp_path / "m.h5", tmp_path / "run"
+    result = run_script("train.py", "--data", data, "--epochs", "1", "--out", out, "--run-dir", run, *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert "Skipped 1 unreadable file(s)" in result.stdout
+    assert "Test accuracy:" in result.stdout
+    record = json.loads((run / "run.json").read_text())
+    assert record["finished"] and len(record["history"]) == 1
+    assert {"accuracy", "loss", "val_accuracy", "val_loss"} <= set(record["history"][0])
+    assert record["test_n"] == 21 and 0 <= record["test_accuracy"] <= 1
+    assert record["settings"]["epochs"] == 1
+    assert cv2.imread(str(run / "curves.png")) is not None
+    from pipeline import load_model
+    assert load_model(out).output_shape == (None, 7)
+
+
+def test_resume_after_an_interrupted_run(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    out, run = tmp_path / "m.h5", tmp_path / "run"
+    args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL, "--val-split", "0.2"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    state = run / "run.json"
+    deadline = time.time() + 240
+    while time.time() < deadline:  # wait for the first epoch's checkpoint, then pull the plug
+        if state.is_file() and json.loads(state.read_text())["history"]:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    done = len(json.loads(state.read_text())["history"])
+    assert 1 <= done < 25 and not out.exists()
+
+    again = run_script("train.py", *args)  # a plain rerun must not throw the unfinished run away
+    assert again.returncode != 0 and "--resume" in again.stderr and "--fresh" in again.stderr
+    assert again.stderr.count("\n") == 1
+
+    resumed = run_script("train.py", "--resume", "--run-dir", run, "--out", out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming run in {run}: {done}/25 epochs done." in resumed.stdout
+    record = json.loads(state.read_text())
+    assert record["finished"] and [h["epoch"] for h in record["history"]] == list(range(1, 26))
+    assert out.is_file()
+
+    nothing = run_script("train.py", "--resume", "--run-dir", tmp_path / "empty")
+    assert nothing.returncode != 0 and "nothing to resume" in nothing.stderr
+
+
+def test_missing_or_wrong_data_layout(tmp_path):
+    missing = run_script("train.py", "--data", tmp_path / "nowhere", "--run-dir", tmp_path / "r")
+    assert missing.returncode != 0
+    assert "not found" in missing.stderr and "one subfolder per emotion" in missing.stderr
+    (tmp_path / "bad" / "train" / "joy").mkdir(parents=True)
+    wrong = run_script("train.py", "--data", tmp_path / "bad", "--run-dir", tmp_path / "r")
+    assert wrong.returncode != 0 and "unknown emotion folder(s) joy" in wrong.stderr
+    assert "Traceback" not in missing.stderr + wrong.stderr

@@ -1,0 +1,215 @@
+"""Train the Emojify CNN on FER-2013 (Kaggle folder layout) and save model.h5.
+
+    python train.py                          # data/train + data/test -> model.h5
+    python train.py --data ../shared/fer2013 --epochs 30
+    python train.py --resume                 # continue an interrupted run from its last epoch
+
+Every epoch is checkpointed to --run-dir (model + optimizer state), so an interrupted run loses at most
+one epoch. At the end: model.h5, the test accuracy, a training-curves PNG and a JSON record of the run.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, default=HERE / "data",
+                   help="folder holding train/ and test/ emotion subfolders (default: data/)")
+    p.add_argument("--out", type=Path, default=HERE / "model.h5", help="where to save the trained model")
+    p.add_argument("--run-dir", type=Path, default=HERE / "runs" / "latest",
+                   help="checkpoint, run JSON and curves PNG go here (default: runs/latest)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the warm-up + cosine schedule")
+    p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW decoupled weight decay")
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--val-split", type=float, default=0.1,
+                   help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
+    p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
+    p.add_argument("--convs", default="1,2,2,2", help="conv layers per block, comma separated")
+    p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--limit", type=int, default=0, help="use only N random training images (quick trials)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--resume", action="store_true", help="continue the unfinished run in --run-dir")
+    group.add_argument("--fresh", action="store_true", help="discard an unfinished run in --run-dir and start over")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
+    if not 0 <= args.val_split < 0.5:
+        p.error(f"--val-split must be in [0, 0.5); received {args.val_split}")
+    try:
+        args.widths = [int(w) for w in args.widths.split(",")]
+        args.convs = [int(c) for c in args.convs.split(",")]
+    except ValueError:
+        p.error("--widths and --convs take comma-separated integers, e.g. --widths 32,64,128,256")
+    return args
+
+
+def atomic_write_text(path, text):
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def save_model_atomic(model, path, **kwargs):
+    # Keras picks the format from the suffix, so the temporary name keeps it.
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    model.save(tmp, **kwargs)
+    os.replace(tmp, path)
+
+
+SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
+            "dropout", "seed", "limit")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import numpy as np
+
+    import dataset
+
+    run_dir, state_path = args.run_dir, args.run_dir / "run.json"
+    ckpt_path = run_dir / "checkpoint.keras"
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    settings["data"] = str(args.data)
+    state = json.loads(state_path.read_text()) if state_path.is_file() else None
+    unfinished = state is not None and not state.get("finished") and ckpt_path.is_file()
+    if args.resume:
+        if not unfinished:
+            sys.exit(f"error: nothing to resume in {run_dir} (no unfinished run there); run without --resume.")
+        settings = state["settings"]
+        print(f"Resuming run in {run_dir}: {len(state['history'])}/{settings['epochs']} epochs done.")
+    elif unfinished and not args.fresh:
+        sys.exit(f"error: {run_dir} holds an unfinished run ({len(state['history'])}/"
+                 f"{state['settings']['epochs']} epochs); continue it with --resume or discard it with --fresh.")
+
+    data_dir = Path(settings["data"])
+    try:
+        x, y, _, skipped = dataset.load_folder(data_dir / "train")
+        test = dataset.load_folder(data_dir / "test") if (data_dir / "test").is_dir() else None
+    except dataset.DatasetError as e:
+        sys.exit(f"error: {e} (get FER-2013 as described in data/README.md, or pass --data DIR)")
+    if test is not None:
+        skipped += test[3]
+    for path, why in skipped[:10]:
+        print(f"skipped {path}: {why}")
+    if skipped:
+        print(f"Skipped {len(skipped)} unreadable file(s); training goes on without them.")
+    if settings["limit"]:
+        keep = np.sort(np.random.default_rng(settings["seed"]).permutation(len(y))[: settings["limit"]])
+        x, y = x[keep], y[keep]
+
+    from pipeline import import_tensorflow
+    tf = import_tensorflow()
+    import keras
+
+    import augment
+    from emotions import EMOTIONS
+    from model import build_model
+
+    keras.utils.set_random_seed(settings["seed"])
+    if settings["val_split"]:
+        tr, va = dataset.stratified_split(y, settings["val_split"], seed=settings["seed"])
+        x_val, y_val = x[va], y[va]
+        x, y = x[tr], y[tr]
+    counts = np.bincount(y, minlength=len(EMOTIONS))
+    print(f"Training on {len(y)} images ({', '.join(f'{e} {n}' for e, n in zip(EMOTIONS, counts))}); "
+          f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
+
+    n_classes = len(EMOTIONS)
+    batch = settings["batch_size"]
+    steps_per_epoch = int(np.ceil(len(y) / batch))
+
+    def one_hot(images, labels):
+        return images, tf.one_hot(labels, n_classes)
+
+    train_ds = (tf.data.Dataset.from_tensor_slices((x[..., None], y))
+                .shuffle(len(y), seed=settings["seed"], reshuffle_each_iteration=True)
+                .batch(batch)
+                .map(lambda i, l: (augment.augment_batch(i), l), num_parallel_calls=tf.data.AUTOTUNE)
+                .map(one_hot)
+                .prefetch(2))
+    val_ds = (tf.data.Dataset.from_tensor_slices((x_val[..., None], y_val)).batch(256).map(one_hot)
+              if settings["val_split"] else None)
+
+    if args.resume:
+        model = keras.models.load_model(ckpt_path)
+        history = state["history"]
+    else:
+        model = build_model(widths=settings["widths"], convs_per_block=settings["convs"],
+                            dropout=settings["dropout"])
+        total = steps_per_epoch * settings["epochs"]
+        warmup = min(steps_per_epoch, total // 10)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=settings["lr"] / 20, decay_steps=total - warmup, alpha=0.01,
+            warmup_target=settings["lr"], warmup_steps=warmup)
+        model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings["weight_decay"]),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings["label_smoothing"]),
+            metrics=["accuracy"])
+        history = []
+        state = {"settings": settings, "history": history, "finished": False, "train_seconds": 0.0}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        atomic_write_text(state_path, json.dumps(state, indent=1))
+
+    class Checkpoint(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.time() - self.started
+            history.append({"epoch": epoch + 1, "seconds": round(seconds, 1),
+                            **{k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}})
+            state["train_seconds"] += seconds
+            save_model_atomic(self.model, ckpt_path)
+            atomic_write_text(state_path, json.dumps(state, indent=1))
+
+    verbose = 1 if sys.stdout.isatty() else 2
+    try:
+        model.fit(train_ds, validation_data=val_ds, epochs=settings["epochs"], initial_epoch=len(history),
+                  callbacks=[Checkpoint()], verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted after {len(history)} complete epoch(s); continue with: "
+              f"python train.py --resume --run-dir {run_dir}")
+        return 130
+
+    from evaluate import predict_probs
+    result = {"val_accuracy": history[-1].get("val_accuracy")}
+    if test is not None:
+        x_test, y_test = test[0], test[1]
+        plain = predict_probs(model, x_test, flip=False)
+        tta = predict_probs(model, x_test, flip=True)
+        result["test_accuracy"] = float(np.mean(plain.argmax(1) == y_test))
+        result["test_accuracy_flip_tta"] = float(np.mean(tta.argmax(1) == y_test))
+        result["test_n"] = int(len(y_test))
+    state.update(result, finished=True, params=int(model.count_params()))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_model_atomic(model, args.out, include_optimizer=False)
+    state["model_bytes"] = args.out.stat().st_size
+    atomic_write_text(state_path, json.dumps(state, indent=1))
+
+    from plots import plot_curves
+    plot_curves(history, run_dir / "curves.png")
+    minutes = state["train_seconds"] / 60
+    print(f"Saved {args.out} ({state['model_bytes'] / 1e6:.1f} MB) after {len(history)} epochs, "
+          f"{minutes:.1f} min of training.")
+    if test is not None:
+        print(f"Test accuracy: {result['test_accuracy']:.4f} (with flip averaging: "
+              f"{result['test_accuracy_flip_tta']:.4f}) on {result['test_n']} images.")
+    print(f"Run record: {state_path}; curves: {run_dir / 'curves.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
