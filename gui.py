@@ -194,7 +194,7 @@ class EmojifyApp:
 
     def apply_mirror(self):
         self.worker.processor.mirror = bool(self.mirror_var.get())
-        self.worker.processor.pipeline.smoother and self.worker.processor.pipeline.smoother.reset()
+        self.worker.processor.pipeline.reset()
 
     def poll(self):
         if self.closed:
@@ -297,7 +297,7 @@ def main(argv=None):
 
     from capture import SourceError, open_source
     from live import LiveProcessor
-    from pipeline import EmotionClassifier, FramePipeline, ModelError, Smoother, load_model
+    from pipeline import EmotionClassifier, FaceTracker, FramePipeline, ModelError, Smoother, load_model
 
     spec = args.source if args.source is not None else args.camera
     is_file = args.source is not None and not args.source.startswith("synth:")
@@ -321,7 +321,8 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    processor = LiveProcessor(FramePipeline(classifier, smoother=Smoother()), args.size, mirror)
+    processor = LiveProcessor(FramePipeline(classifier, detector=FaceTracker(), smoother=Smoother()), args.size,
+                              mirror)
     worker = Worker(lambda: open_source(spec), processor)
     label = args.source if args.source is not None else f"camera {args.camera}"
     app = EmojifyApp(root, worker, label, exit_at_end=args.exit_at_end)

@@ -74,7 +74,7 @@ class FaceDetector:
     """
 
     def __init__(self, cascade_path=CASCADE_PATH, detect_width=320, scale_factor=1.1, min_neighbors=5,
-                 min_face=0.1):
+                 min_face=0.2):
         self.cascade_path = Path(cascade_path)
         self.cascade = cv2.CascadeClassifier(str(cascade_path))
         if self.cascade.empty():
@@ -100,6 +100,52 @@ class FaceDetector:
             return np.zeros((0, 4), np.int32)
         boxes = np.round(np.asarray(boxes, np.float64) / scale).astype(np.int32)
         return boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")]  # largest (main) face first
+
+
+class FaceTracker:
+    """A FaceDetector run on the whole frame every `every` frames; in between, each known face is found
+    again inside a window around its last box, scaled so the face is about `track_px` pixels wide.
+
+    Faces barely move between frames, so the small searches cost a fraction of a full detection; a new
+    face appears at the next full detection, at most `every` frames later.
+    """
+
+    def __init__(self, detector=None, every=6, margin=0.4, track_px=64):
+        self.detector = detector or FaceDetector()
+        self.every, self.margin, self.track_px = every, margin, track_px
+        self.boxes = np.zeros((0, 4), np.int32)
+        self.count = 0
+
+    def reset(self):
+        self.boxes = np.zeros((0, 4), np.int32)
+        self.count = 0
+
+    def __call__(self, gray):
+        if self.count % self.every == 0 or not len(self.boxes):
+            self.boxes = self.detector(gray)
+            self.count = 1
+            return self.boxes
+        self.count += 1
+        found = [b for b in (self._follow(gray, box) for box in self.boxes) if b is not None]
+        self.boxes = np.array(found, np.int32).reshape(-1, 4)
+        return self.boxes
+
+    def _follow(self, gray, box):
+        x, y, w, h = (int(v) for v in box)
+        pad = int(self.margin * w)
+        x0, y0 = max(x - pad, 0), max(y - pad, 0)
+        x1, y1 = min(x + w + pad, gray.shape[1]), min(y + h + pad, gray.shape[0])
+        scale = self.track_px / w
+        roi = cv2.resize(gray[y0:y1, x0:x1], None, fx=scale, fy=scale,
+                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        lo, hi = int(self.track_px * 0.75), int(self.track_px * 1.33)
+        hits = self.detector.cascade.detectMultiScale(roi, scaleFactor=self.detector.scale_factor,
+                                                      minNeighbors=self.detector.min_neighbors,
+                                                      minSize=(lo, lo), maxSize=(hi, hi))
+        if len(hits) == 0:
+            return None
+        hx, hy, hw, hh = max(hits, key=lambda b: b[2] * b[3])
+        return [round(x0 + hx / scale), round(y0 + hy / scale), round(hw / scale), round(hh / scale)]
 
 
 def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
@@ -227,6 +273,12 @@ class FramePipeline:
             faces = self.smoother(faces)
         t2 = time.perf_counter()
         return FrameResult(faces, {"detect": t1 - t0, "classify": t2 - t1})
+
+    def reset(self):
+        """Forget what earlier frames showed (the picture jumped: mirror toggled, video restarted)."""
+        for stage in (self.detector, self.smoother):
+            if hasattr(stage, "reset"):
+                stage.reset()
 
 
 # Box colour per emotion (BGR), shared by the live view and annotated copies.

@@ -72,6 +72,43 @@ SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "va
             "dropout", "seed", "limit")
 
 
+def make_train_dataset(x, y, batch_size, seed):
+    """uint8 faces [N, 48, 48] + labels -> shuffled, augmented, one-hot batches (tf.data, in memory)."""
+    import tensorflow as tf
+
+    import augment
+    from emotions import EMOTIONS
+    return (tf.data.Dataset.from_tensor_slices((x[..., None], y))
+            .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .map(lambda i, l: (augment.augment_batch(i), tf.one_hot(l, len(EMOTIONS))),
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(2))
+
+
+def make_eval_dataset(x, y, batch_size=256):
+    import tensorflow as tf
+
+    from emotions import EMOTIONS
+    return tf.data.Dataset.from_tensor_slices((x[..., None], y)).batch(batch_size).map(
+        lambda i, l: (i, tf.one_hot(l, len(EMOTIONS))))
+
+
+def compile_for_training(model, settings, steps_per_epoch):
+    """AdamW with a one-epoch warm-up then cosine decay, label-smoothed cross-entropy."""
+    import keras
+    total = steps_per_epoch * settings["epochs"]
+    warmup = min(steps_per_epoch, total // 10)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=settings["lr"] / 20, decay_steps=total - warmup, alpha=0.01,
+        warmup_target=settings["lr"], warmup_steps=warmup)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings["weight_decay"]),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings["label_smoothing"]),
+        metrics=["accuracy"])
+    return model
+
+
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
@@ -110,10 +147,9 @@ def main(argv=None):
         x, y = x[keep], y[keep]
 
     from pipeline import import_tensorflow
-    tf = import_tensorflow()
+    import_tensorflow()
     import keras
 
-    import augment
     from emotions import EMOTIONS
     from model import build_model
 
@@ -126,21 +162,9 @@ def main(argv=None):
     print(f"Training on {len(y)} images ({', '.join(f'{e} {n}' for e, n in zip(EMOTIONS, counts))}); "
           f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
 
-    n_classes = len(EMOTIONS)
-    batch = settings["batch_size"]
-    steps_per_epoch = int(np.ceil(len(y) / batch))
-
-    def one_hot(images, labels):
-        return images, tf.one_hot(labels, n_classes)
-
-    train_ds = (tf.data.Dataset.from_tensor_slices((x[..., None], y))
-                .shuffle(len(y), seed=settings["seed"], reshuffle_each_iteration=True)
-                .batch(batch)
-                .map(lambda i, l: (augment.augment_batch(i), l), num_parallel_calls=tf.data.AUTOTUNE)
-                .map(one_hot)
-                .prefetch(2))
-    val_ds = (tf.data.Dataset.from_tensor_slices((x_val[..., None], y_val)).batch(256).map(one_hot)
-              if settings["val_split"] else None)
+    steps_per_epoch = int(np.ceil(len(y) / settings["batch_size"]))
+    train_ds = make_train_dataset(x, y, settings["batch_size"], settings["seed"])
+    val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
     if args.resume:
         model = keras.models.load_model(ckpt_path)
@@ -148,15 +172,7 @@ def main(argv=None):
     else:
         model = build_model(widths=settings["widths"], convs_per_block=settings["convs"],
                             dropout=settings["dropout"])
-        total = steps_per_epoch * settings["epochs"]
-        warmup = min(steps_per_epoch, total // 10)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=settings["lr"] / 20, decay_steps=total - warmup, alpha=0.01,
-            warmup_target=settings["lr"], warmup_steps=warmup)
-        model.compile(
-            optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings["weight_decay"]),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings["label_smoothing"]),
-            metrics=["accuracy"])
+        compile_for_training(model, settings, steps_per_epoch)
         history = []
         state = {"settings": settings, "history": history, "finished": False, "train_seconds": 0.0}
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -95,3 +95,24 @@ def test_model_file_errors_are_one_actionable_line(tmp_path, tiny_model_path):
     build_model(widths=(4,), convs_per_block=1, num_classes=5).save(wrong)
     with pytest.raises(ModelError, match="predicts 5 classes but emotions.py has 7"):
         load_model(wrong)
+
+
+def test_tracker_keeps_every_face_the_detector_finds(three_face_video):
+    from capture import open_source
+    from pipeline import FaceTracker
+    source = open_source(str(three_face_video))
+    detector, tracker = FaceDetector(), FaceTracker(every=5)
+    while True:
+        ok, frame = source.read()
+        if not ok:
+            break
+        g = gray(frame)
+        found, tracked = detector(g), tracker(g)
+        assert len(tracked) == len(found) == 3
+        for box in found:  # each detected face has a tracked box on it
+            assert max(_overlap(box, t) for t in tracked) > 0.6
+
+
+def _overlap(a, b):
+    from pipeline import _iou
+    return _iou(tuple(a), tuple(b))

@@ -1,0 +1,296 @@
+"""Analyse photos, folders and video files without a window: one record per face found.
+
+    python predict.py photos/ clip.mp4 --json faces.jsonl --csv faces.csv --annotate annotated/
+    python predict.py crops/ --no-detect          # inputs are face crops already
+    python predict.py talk.mp4 --every 5          # every 5th video frame
+
+Records are written as they arrive, so an interrupted run keeps what it did. Unreadable inputs get one
+line on stderr each and the rest is still processed; the exit code is 1 if any input failed.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+
+
+class InputError(Exception):
+    """One input that cannot be analysed; the message names it and says why."""
+
+
+def expand_inputs(inputs):
+    """Paths as given -> ([(path, 'image'|'video'|None)], [error lines]); folders are searched recursively."""
+    found, errors = [], []
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                           and p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            if not files:
+                errors.append(f"{path}: folder holds no images or videos")
+            found += [(p, "video" if p.suffix.lower() in VIDEO_SUFFIXES else "image") for p in files]
+        elif path.is_file():
+            suffix = path.suffix.lower()
+            found.append((path, "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES
+                          else None))
+        else:
+            errors.append(f"{path}: not found")
+    return found, errors
+
+
+class Outputs:
+    """JSON lines and CSV written record by record (one write call per line, flushed), plus annotated
+    copies, so a crash or Ctrl+C keeps every record that was complete."""
+
+    def __init__(self, json_path=None, csv_path=None, annotate_dir=None, protect=()):
+        from emotions import EMOTIONS
+        self.emotions = EMOTIONS
+        self.json = open(json_path, "w", encoding="utf-8") if json_path else None
+        self.csv = open(csv_path, "w", encoding="utf-8", newline="") if csv_path else None
+        self.columns = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji",
+                        "confidence", *[f"p_{e}" for e in EMOTIONS]]
+        if self.csv:
+            self._csv_line(self.columns)
+        self.annotate_dir = Path(annotate_dir) if annotate_dir else None
+        if self.annotate_dir:
+            self.annotate_dir.mkdir(parents=True, exist_ok=True)
+        self.protect = {Path(p).resolve() for p in protect}
+        self.used = set()
+
+    def _csv_line(self, row):
+        import io
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(row)
+        self.csv.write(buffer.getvalue())
+        self.csv.flush()
+
+    def write(self, record):
+        if self.json:
+            self.json.write(json.dumps(record) + "\n")
+            self.json.flush()
+        if self.csv:
+            p = record["probabilities"]
+            self._csv_line([record["source"], "" if record["frame"] is None else record["frame"],
+                            "" if record["time"] is None else record["time"], *record["box"], record["emotion"],
+                            record["emoji"], record["confidence"], *[p[e] for e in self.emotions]])
+
+    def annotated_path(self, source, suffix):
+        """A fresh name in the annotate folder derived from the source; never an input file."""
+        stem = Path(source).stem
+        for n in range(1, 10_000):
+            name = f"{stem}.annotated{suffix}" if n == 1 else f"{stem}.annotated-{n}{suffix}"
+            path = self.annotate_dir / name
+            if path.resolve() not in self.protect and path.resolve() not in self.used:
+                self.used.add(path.resolve())
+                return path
+        raise InputError(f"{source}: no free name for its annotated copy")
+
+    def close(self):
+        for f in (self.json, self.csv):
+            if f:
+                f.close()
+
+
+def face_records(source, frame_index, time_s, faces):
+    from emotions import EMOJI_CHARS, EMOTIONS
+    return [{
+        "source": str(source),
+        "frame": frame_index,
+        "time": None if time_s is None else round(time_s, 3),
+        "box": [int(v) for v in face.box],
+        "emotion": face.emotion,
+        "emoji": EMOJI_CHARS[face.emotion],
+        "confidence": round(face.confidence, 4),
+        "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, face.probs)},
+    } for face in faces]
+
+
+class Analyser:
+    def __init__(self, classifier, outputs, every=1, detect=True):
+        from pipeline import Face, FaceDetector, FramePipeline, load_emojis
+        # Photos hold faces of any size: detect at up to 960 px wide, faces down to 1/25 of the shorter side.
+        self.pipeline = FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04))
+        self.classifier, self.Face = classifier, Face
+        self.outputs, self.every, self.detect = outputs, every, detect
+        self.emojis = load_emojis(size=128) if outputs.annotate_dir else None
+        self.frames = 0
+        self.seconds = 0.0
+        self.counts = Counter()
+        self.faceless_images = []
+
+    def faces_of(self, frame):
+        from dataset import to_face_array
+        started = time.perf_counter()
+        if self.detect:
+            faces = self.pipeline(frame).faces
+        else:
+            probs = self.classifier(to_face_array(frame)[None])[0]
+            faces = [self.Face((0, 0, frame.shape[1], frame.shape[0]), probs)]
+        self.seconds += time.perf_counter() - started
+        self.frames += 1
+        self.counts.update(f.emotion for f in faces)
+        return faces
+
+    def image(self, path):
+        import cv2
+
+        from dataset import read_image
+        frame = read_image(path)
+        if frame is None:
+            raise InputError(f"{path}: empty, corrupt or not an image")
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        elif frame.shape[2] == 4:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+        if frame.dtype != "uint8":
+            frame = cv2.normalize(frame, None, 0, 255, cv2.NORM_MINMAX).astype("uint8")
+        faces = self.faces_of(frame)
+        if not faces:
+            self.faceless_images.append(str(path))
+        records = face_records(path, None, None, faces)
+        for record in records:
+            self.outputs.write(record)
+        if self.emojis is not None:
+            self.draw(frame, faces)
+            out = self.outputs.annotated_path(path, ".png")
+            tmp = out.with_name(f".{out.stem}.partial.png")
+            if not cv2.imwrite(str(tmp), frame):
+                raise InputError(f"{out}: cannot write the annotated copy")
+            os.replace(tmp, out)
+        return len(records), None
+
+    def video(self, path):
+        import cv2
+
+        from capture import SourceError, open_source
+        try:
+            source = open_source(str(path))
+        except SourceError as e:
+            raise InputError(f"{path}: not a readable video") from e
+        writer, out, tmp = None, None, None
+        per_frame = Counter()
+        n_faces, index, faces = 0, 0, []
+        try:
+            while True:
+                ok, frame = source.read()
+                if not ok or frame is None:
+                    break
+                if index % self.every == 0:
+                    faces = self.faces_of(frame)
+                    per_frame[faces[0].emotion if faces else "no face"] += 1
+                    records = face_records(path, index, index / source.fps, faces)
+                    for record in records:
+                        self.outputs.write(record)
+                    n_faces += len(records)
+                if self.emojis is not None:
+                    if writer is None:
+                        out = self.outputs.annotated_path(path, ".mp4")
+                        tmp = out.with_name(f".{out.stem}.partial.mp4")
+                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), source.fps,
+                                                 (frame.shape[1], frame.shape[0]))
+                    writer.write(self.draw(frame, faces))  # between analysed frames: the latest boxes
+                index += 1
+        finally:
+            source.release()
+            if writer is not None:
+                writer.release()
+                os.replace(tmp, out)
+        if index == 0:
+            raise InputError(f"{path}: video has no frames")
+        analysed = sum(per_frame.values())
+        share = {k: round(v / analysed, 3) for k, v in per_frame.most_common()}
+        dominant = next((k for k in share if k != "no face"), "no face")
+        return n_faces, {"frames": index, "analysed": analysed, "dominant": dominant, "share": share}
+
+    def draw(self, frame, faces):
+        from pipeline import draw_faces
+        return draw_faces(frame, faces, self.emojis)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
+    p.add_argument("--model", type=Path, default=HERE / "model.h5")
+    p.add_argument("--json", type=Path, help="write one JSON line per face here")
+    p.add_argument("--csv", type=Path, help="write one CSV row per face here")
+    p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes, labels and emoji here")
+    p.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th video frame")
+    p.add_argument("--no-detect", action="store_true", help="inputs are face crops: the whole image is the face")
+    p.add_argument("--no-flip-average", action="store_true", help="classify each face once, not with its mirror")
+    args = p.parse_args(argv)
+    if args.every < 1:
+        p.error(f"--every must be at least 1; received {args.every}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from pipeline import EmotionClassifier, ModelError, load_model
+
+    items, errors = expand_inputs(args.inputs)
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    if not items:
+        print("error: nothing to analyse", file=sys.stderr)
+        return 1
+    try:
+        classifier = EmotionClassifier(load_model(args.model), flip=not args.no_flip_average)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        outputs = Outputs(args.json, args.csv, args.annotate, protect=[p for p, _ in items])
+    except OSError as e:
+        print(f"error: cannot create output: {e}", file=sys.stderr)
+        return 2
+    analyser = Analyser(classifier, outputs, every=args.every, detect=not args.no_detect)
+    failed, read, faces, videos = len(errors), 0, 0, {}
+    started = time.perf_counter()
+    try:
+        for path, kind in items:
+            try:
+                if kind == "image":
+                    n, _ = analyser.image(path)
+                elif kind == "video":
+                    n, videos[str(path)] = analyser.video(path)
+                else:  # an unknown extension: an image, else a video, else neither
+                    try:
+                        n, _ = analyser.image(path)
+                    except InputError:
+                        n, videos[str(path)] = analyser.video(path)
+                read += 1
+                faces += n
+            except InputError as e:
+                failed += 1
+                print(f"error: {e}", file=sys.stderr)
+            except Exception as e:  # one bad input never stops the others
+                failed += 1
+                print(f"error: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("Interrupted: the records written so far are kept.", file=sys.stderr)
+        failed += 1
+    finally:
+        outputs.close()
+    wall = time.perf_counter() - started
+    print(f"Read {read} file(s), {failed} failed; {faces} face(s) found in {analyser.frames} image(s)/frame(s).")
+    if analyser.faceless_images:
+        hint = "" if args.no_detect else " (face crops? use --no-detect)"
+        print(f"No face found in {len(analyser.faceless_images)} image(s){hint}.")
+    if analyser.counts:
+        print("Emotions: " + ", ".join(f"{e} {n}" for e, n in analyser.counts.most_common()))
+    print(f"Throughput: {analyser.frames / max(wall, 1e-9):.1f} frames/s")
+    for name, v in videos.items():
+        share = ", ".join(f"{k} {s:.0%}" for k, s in v["share"].items())
+        print(f"{name}: {v['frames']} frames ({v['analysed']} analysed); dominant: {v['dominant']}; {share}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+import csv
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.videos import background_frame, face_frame, write_video
+from conftest import run_script
+from emotions import EMOJI_CHARS, EMOTIONS
+
+
+@pytest.fixture(scope="module")
+def inputs(fer_faces, fer_test_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("inputs")
+    photos = root / "photos"
+    (photos / "more").mkdir(parents=True)
+    cv2.imwrite(str(photos / "group.png"), face_frame(fer_faces, background=background_frame()))
+    cv2.imwrite(str(photos / "more" / "single.jpg"), face_frame(fer_faces[:1], background=background_frame()))
+    cv2.imwrite(str(photos / "more" / "empty_room.webp"), background_frame())
+    crops = root / "crops"
+    crops.mkdir()
+    for emotion in ("happy", "sad"):
+        src = sorted((fer_test_dir / emotion).glob("*.jpg"))[0]
+        shutil.copy(src, crops / f"{emotion}.jpg")
+    # 2 s with a face, then 1 s without (blank_every=3 leaves every third second empty)
+    video = write_video(root / "clip.mp4", fer_faces[:1], frames=90, blank_every=3)
+    return {"photos": photos, "crops": crops, "video": video, "root": root}
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_folder_and_video_records_summary_and_outputs(inputs, tiny_model_path, tmp_path):
+    out_json, out_csv, ann = tmp_path / "r.jsonl", tmp_path / "r.csv", tmp_path / "annotated"
+    result = run_script("predict.py", inputs["photos"], inputs["video"], "--model", tiny_model_path,
+                        "--json", out_json, "--csv", out_csv, "--annotate", ann)
+    assert result.returncode == 0, result.stderr
+    records = read_jsonl(out_json)
+    images = [r for r in records if r["frame"] is None]
+    frames = [r for r in records if r["frame"] is not None]
+    assert sorted(r["source"].rsplit("/", 1)[1] for r in images) == ["group.png"] * 3 + ["single.jpg"]
+    assert len(frames) == 60 and {r["frame"] for r in frames} == set(range(60))
+    for r in records:
+        assert r["emotion"] in EMOTIONS and r["emoji"] == EMOJI_CHARS[r["emotion"]]
+        assert set(r["probabilities"]) == set(EMOTIONS)
+        assert abs(sum(r["probabilities"].values()) - 1) < 1e-3
+        assert r["confidence"] == max(r["probabilities"].values())
+        x, y, w, h = r["box"]
+        assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 480 and w > 100
+    assert frames[30]["time"] == 1.0
+    # the summary
+    out = result.stdout
+    assert "Read 4 file(s), 0 failed; 64 face(s) found in 93 image(s)/frame(s)." in out
+    assert "No face found in 1 image(s)" in out and "Throughput:" in out
+    assert f"{inputs['video']}: 90 frames (90 analysed); dominant: " in out and "no face 33%" in out
+    # CSV and JSON agree row for row
+    with open(out_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(records)
+    for row, r in zip(rows, records):
+        assert row["source"] == r["source"] and row["emotion"] == r["emotion"] and row["emoji"] == r["emoji"]
+        assert [int(row[k]) for k in ("box_x", "box_y", "box_w", "box_h")] == r["box"]
+        assert row["frame"] == ("" if r["frame"] is None else str(r["frame"]))
+        assert float(row["confidence"]) == r["confidence"]
+        assert all(float(row[f"p_{e}"]) == r["probabilities"][e] for e in EMOTIONS)
+    # annotated copies open and show drawing
+    names = sorted(p.name for p in ann.iterdir())
+    assert names == ["clip.annotated.mp4", "empty_room.annotated.png", "group.annotated.png",
+                     "single.annotated.png"]
+    group = cv2.imread(str(ann / "group.annotated.png"))
+    original = cv2.imread(str(inputs["photos"] / "group.png"))
+    assert group.shape == original.shape == (480, 640, 3)
+    assert (group != original).any(axis=2).sum() > 3000  # boxes, labels and emoji drawn
+    cap = cv2.VideoCapture(str(ann / "clip.annotated.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 90 and cap.read()[0]
+
+
+def test_every_nth_frame(inputs, tiny_model_path, tmp_path):
+    result = run_script("predict.py", inputs["video"], "--model", tiny_model_path, "--every", "10",
+                        "--json", tmp_path / "r.jsonl")
+    assert result.returncode == 0, result.stderr
+    assert [r["frame"] for r in read_jsonl(tmp_path / "r.jsonl")] == [0, 10, 20, 30, 40, 50]
+    assert "90 frames (9 analysed)" in result.stdout
+
+
+def test_no_detect_treats_each_image_as_a_face(inputs, tiny_model_path, tmp_path):
+    result = run_script("predict.py", inputs["crops"], "--model", tiny_model_path, "--no-detect",
+                        "--json", tmp_path / "r.jsonl")
+    assert result.returncode == 0, result.stderr
+    records = read_jsonl(tmp_path / "r.jsonl")
+    assert [r["box"] for r in records] == [[0, 0, 48, 48]] * 2
+    from pipeline import EmotionClassifier, load_model
+    crop = cv2.imread(str(inputs["crops"] / "happy.jpg"), cv2.IMREAD_GRAYSCALE)
+    expected = EmotionClassifier(load_model(tiny_model_path))(crop[None])[0]
+    np.testing.assert_allclose([records[0]["probabilities"][e] for e in EMOTIONS], expected, atol=1e-4)
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_done(inputs, tiny_model_path, tmp_path):
+    bad = tmp_path / "bad"
+    (bad / "nothing_here").mkdir(parents=True)
+    (bad / "notes.jpg").write_text("this is text, not a JPEG\n")
+    (bad / "empty.png").write_bytes(b"")
+    (bad / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    good = inputs["photos"] / "group.png"
+    out = tmp_path / "r.jsonl"
+    result = run_script("predict.py", bad / "missing.png", bad / "notes.jpg", good, bad / "empty.png",
+                        bad / "broken.mp4", bad / "nothing_here", "--model", tiny_model_path, "--json", out,
+                        "--annotate", tmp_path / "ann")
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert sorted(errors) == sorted([
+        f"error: {bad / 'missing.png'}: not found",
+        f"error: {bad / 'nothing_here'}: folder holds no images or videos",
+        f"error: {bad / 'notes.jpg'}: empty, corrupt or not an image",
+        f"error: {bad / 'empty.png'}: empty, corrupt or not an image",
+        f"error: {bad / 'broken.mp4'}: not a readable video",
+    ])
+    assert len(read_jsonl(out)) == 3 and "Traceback" not in result.stderr
+    assert [p.name for p in (tmp_path / "ann").iterdir()] == ["group.annotated.png"]
+
+
+def test_annotated_copy_never_overwrites_an_input(inputs, tiny_model_path, tmp_path):
+    src = tmp_path / "group.annotated.png"
+    shutil.copy(inputs["photos"] / "group.png", src)
+    before = src.read_bytes()
+    result = run_script("predict.py", src, "--model", tiny_model_path, "--annotate", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert src.read_bytes() == before
+    assert (tmp_path / "group.annotated.annotated.png").is_file()
