@@ -77,11 +77,29 @@ def detect_faces(items):
     return np.stack(faces), np.asarray(labels, np.int32), paths, skipped, no_face
 
 
+def ms_per_face(model, flip=True, runs=50):
+    """Median milliseconds to classify one face (batch of 1) with the app's classifier."""
+    import time
+
+    from pipeline import EmotionClassifier
+    classifier = EmotionClassifier(model, flip=flip)
+    face = np.full((1, 48, 48), 128, np.uint8)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        classifier(face)
+        times.append(time.perf_counter() - started)
+    return round(float(np.median(times)) * 1000, 2)
+
+
 def format_report(report):
     labels = report["labels"]
     lines = [f"Accuracy: {report['accuracy']:.4f} on {report['n']} faces"
              + (f" ({len(report['no_face'])} images without a detected face left out; "
                 f"counting them as wrong: {report['accuracy_all_images']:.4f})" if report.get("no_face") else "")]
+    if "ms_per_face" in report:
+        lines.append(f"Speed: {report['ms_per_face']:.1f} ms per face (batch of 1"
+                     + (", with its mirror image)" if report["flip_averaging"] else ")"))
     lines.append(f"{'emotion':10s} {'precision':>9s} {'recall':>7s} {'f1':>7s} {'support':>8s}")
     for name, s in report["per_class"].items():
         lines.append(f"{name:10s} {s['precision']:9.3f} {s['recall']:7.3f} {s['f1']:7.3f} {s['support']:8d}")
@@ -145,7 +163,9 @@ def main(argv=None):
     if skipped:
         print(f"Skipped {len(skipped)} unreadable file(s).", file=sys.stderr)
     report = evaluate(model, faces, labels, flip=not args.no_flip_average)
-    report.update(data=str(args.data), model=str(args.model), skipped=len(skipped), usage=args.usage)
+    report.update(data=str(args.data), model=str(args.model), skipped=len(skipped), usage=args.usage,
+                  ms_per_face=ms_per_face(model, flip=not args.no_flip_average),
+                  model_bytes=args.model.stat().st_size)
     if args.detect:
         report["no_face"] = no_face
         total = report["n"] + len(no_face)

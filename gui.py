@@ -6,12 +6,15 @@
 
 Keys: Q or Escape quits, Space pauses, M mirrors.
 """
-import argparse
-import os
-import sys
-import threading
 import time
-from pathlib import Path
+
+STARTED = time.perf_counter()  # for the start-up figure: launch to first frame shown
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -123,12 +126,14 @@ class EmojifyApp:
         self.ImageTk, self.Image = ImageTk, Image
         self.emotions, self.names = EMOTIONS, DISPLAY_NAMES
         self.frames_shown = 0
+        self.faces_now = 0
         self.faces_seen = 0
         self.emojis_shown = {}
         self.shown_emotion = None
         self.fps = 0.0
         self.latency = 0.0
         self.last_shown = None
+        self.first_frame_s = None
         self.closed = False
 
         root.title("Emojify")
@@ -137,7 +142,7 @@ class EmojifyApp:
         for key in ("<KeyPress-q>", "<KeyPress-Q>", "<Escape>"):
             root.bind(key, lambda e: self.close())
         root.bind("<space>", lambda e: self.toggle_pause())
-        root.bind("<KeyPress-m>", lambda e: self.mirror_var.set(not self.mirror_var.get()) or self.apply_mirror())
+        root.bind("<KeyPress-m>", lambda e: self.toggle_mirror())
 
         w, h = worker.processor.display_size
         self.video = tk.Label(root, bg="black", width=w, height=h)
@@ -192,6 +197,10 @@ class EmojifyApp:
             self.worker.paused.set()
             self.pause_button.configure(text="Resume")
 
+    def toggle_mirror(self):
+        self.mirror_var.set(not self.mirror_var.get())
+        self.apply_mirror()
+
     def apply_mirror(self):
         self.worker.processor.mirror = bool(self.mirror_var.get())
         self.worker.processor.pipeline.reset()
@@ -221,8 +230,11 @@ class EmojifyApp:
             rate = 1.0 / max(now - self.last_shown, 1e-6)
             self.fps = rate if self.frames_shown < 3 else 0.9 * self.fps + 0.1 * rate
         self.last_shown = now
+        if self.first_frame_s is None:
+            self.first_frame_s = now - STARTED
         self.latency = 0.9 * self.latency + 0.1 * (now - live.captured) if self.frames_shown else now - live.captured
         self.frames_shown += 1
+        self.faces_now = len(live.result.faces)
         main = live.result.main
         emotion = main.emotion if main else None
         if main:
@@ -248,14 +260,18 @@ class EmojifyApp:
         elif w.paused.is_set():
             text = f"{name}: paused"
         elif self.frames_shown:
-            n = len(self.worker.processor.pipeline.smoother.previous) if self.worker.processor.pipeline.smoother \
-                else ""
+            n = self.faces_now
             text = (f"{name}  |  {self.fps:4.1f} fps  |  latency {self.latency * 1000:3.0f} ms  |  "
                     f"{n} face{'s' if n != 1 else ''}")
         else:
             text = f"{name}: starting..."
         if self.status.cget("text") != text:
             self.status.configure(text=text)
+        # Problems with the source also go over the picture, where the user is looking.
+        overlay = w.message if w.message and w.message != "end of video" or w.error else ""
+        if self.video.cget("text") != overlay:
+            self.video.configure(text=overlay, compound="center", fg="white", wraplength=400,
+                                 font=("TkDefaultFont", 14, "bold"))
 
     def close(self):
         if self.closed:
@@ -266,8 +282,9 @@ class EmojifyApp:
 
     def summary(self):
         top = max(self.emojis_shown, key=self.emojis_shown.get) if self.emojis_shown else "none"
-        return (f"Shown {self.frames_shown} frames ({self.fps:.1f} fps at the end); a face in {self.faces_seen}; "
-                f"most shown emoji: {top}")
+        first = f"first after {self.first_frame_s:.1f} s" if self.first_frame_s is not None else "none"
+        return (f"Shown {self.frames_shown} frames ({self.fps:.1f} fps at the end; {first}); "
+                f"a face in {self.faces_seen}; most shown emoji: {top}")
 
 
 def parse_args(argv):

@@ -45,7 +45,8 @@ def press(display, wid, key):
 
 
 def summary(stdout):
-    m = re.search(r"Shown (\d+) frames .*; a face in (\d+); most shown emoji: (\w+)", stdout)
+    m = re.search(r"Shown (\d+) frames \(.* fps at the end; first after [\d.]+ s\); a face in (\d+); "
+                  r"most shown emoji: (\w+)", stdout)
     assert m, stdout
     return int(m[1]), int(m[2]), m[3]
 

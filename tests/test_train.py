@@ -1,12 +1,10 @@
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import cv2
-import numpy as np
 
 from conftest import ROOT, make_face_folder, run_script
 
