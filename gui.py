@@ -71,6 +71,7 @@ class Worker:
                 if failures == 30:
                     self.message = (f"{self.source.name} stopped sending frames: check the cable, "
                                     "or close other apps using it; still retrying.")
+                    print(f"warning: {self.message}", file=sys.stderr, flush=True)
                 time.sleep(0.03)
                 continue
             if failures >= 30:

@@ -83,6 +83,20 @@ def test_missing_webcam_is_reported_in_the_window_and_on_exit(display, tiny_mode
                                         "or try --camera 1 (or --source FILE for a video)."]
 
 
+def test_camera_that_stops_mid_run_is_reported_and_the_window_stays_responsive(display, tiny_model_path):
+    # synth:WxH:N is a live source that stops delivering after N frames, like an unplugged webcam
+    proc = start_gui(display, "--source", "synth:320x240:10", "--model", tiny_model_path)
+    wid = window_id(display, proc)
+    time.sleep(3)
+    press(display, wid, "q")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert err.strip().splitlines() == ["warning: synth:320x240 stopped sending frames: check the cable, "
+                                        "or close other apps using it; still retrying."]
+    shown, with_face, emoji = summary(out)
+    assert 1 <= shown <= 10 and with_face == 0 and emoji == "none"
+
+
 @pytest.mark.parametrize("make_args, message", [
     (lambda tmp, model: ["--source", tmp / "absent.mp4", "--model", model], "not found; check the path"),
     (lambda tmp, model: ["--source", "__text__", "--model", model], "is not a video OpenCV can read"),
