@@ -297,8 +297,8 @@ def parse_args(argv):
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
-    p.add_argument("--no-flip-average", action="store_true",
-                   help="classify each face once instead of averaging it with its mirror image (faster)")
+    p.add_argument("--flip-average", action="store_true",
+                   help="also classify each face's mirror image and average the two (slower)")
     p.add_argument("--size", default="640x480", help="video area in pixels, WxH (default 640x480)")
     args = p.parse_args(argv)
     try:
@@ -314,8 +314,8 @@ def main(argv=None):
     import tkinter as tk
 
     from capture import SourceError, open_source
-    from live import LiveProcessor
-    from pipeline import EmotionClassifier, FaceTracker, FramePipeline, ModelError, Smoother, load_model
+    from live import build_live_processor
+    from pipeline import ModelError, load_model
 
     spec = args.source if args.source is not None else args.camera
     is_file = args.source is not None and not args.source.startswith("synth:")
@@ -333,14 +333,13 @@ def main(argv=None):
         return 2
     root.withdraw()
     try:
-        classifier = EmotionClassifier(load_model(args.model), flip=not args.no_flip_average)
+        model = load_model(args.model)
     except ModelError as e:
         root.destroy()
         print(f"error: {e}", file=sys.stderr)
         return 2
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    processor = LiveProcessor(FramePipeline(classifier, detector=FaceTracker(), smoother=Smoother()), args.size,
-                              mirror)
+    processor = build_live_processor(model, args.size, mirror, flip_average=args.flip_average)
     worker = Worker(lambda: open_source(spec), processor)
     label = args.source if args.source is not None else f"camera {args.camera}"
     app = EmojifyApp(root, worker, label, exit_at_end=args.exit_at_end)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline import FramePipeline, FrameResult, draw_faces
+from pipeline import EmotionClassifier, FaceTracker, FramePipeline, FrameResult, Smoother, draw_faces
 
 
 @dataclass
@@ -44,3 +44,14 @@ class LiveProcessor:
         cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=self._rgb)
         result.timings["draw"] = time.perf_counter() - t0
         return LiveFrame(self._rgb.copy(), result, captured)
+
+
+def build_live_processor(model, display_size=(640, 480), mirror=False, flip_average=False):
+    """The live window's stages, built in one place so gui.py and benchmarks/realtime.py run the same path.
+
+    Each face is classified once per frame: the smoother already averages it over consecutive frames,
+    which does the work that flip averaging does for a single photo, at half the cost.
+    """
+    classifier = EmotionClassifier(model, flip=flip_average)
+    return LiveProcessor(FramePipeline(classifier, detector=FaceTracker(), smoother=Smoother()), display_size,
+                         mirror)

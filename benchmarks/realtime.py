@@ -41,15 +41,15 @@ def main(argv=None):
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
     p.add_argument("--seed-frames", type=int, default=100, help="frames to time the slow seed loop on")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
+    p.add_argument("--flip-average", action="store_true", help="as gui.py --flip-average")
     args = p.parse_args(argv)
 
     import cv2
     from PIL import Image
 
     from benchmarks.seed import SeedLoop, build_seed_model
-    from live import LiveProcessor
-    from pipeline import (CASCADE_PATH, EmotionClassifier, FaceTracker, FramePipeline, ModelError, Smoother,
-                          import_tensorflow, load_model)
+    from live import build_live_processor
+    from pipeline import CASCADE_PATH, ModelError, import_tensorflow, load_model
 
     frames, decode_ms = decode(args.video, args.frames)
     import_tensorflow()
@@ -57,8 +57,7 @@ def main(argv=None):
         model = load_model(args.model)
     except ModelError as e:
         sys.exit(f"error: {e}")
-    # The same stages gui.py builds.
-    processor = LiveProcessor(FramePipeline(EmotionClassifier(model), detector=FaceTracker(), smoother=Smoother()))
+    processor = build_live_processor(model, flip_average=args.flip_average)  # what gui.py builds
     for frame in frames[:5]:  # warm-up: first calls allocate and trace
         processor(frame.copy())
 
