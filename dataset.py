@@ -22,13 +22,32 @@ class DatasetError(ValueError):
     """The data is missing or not in a layout we can read."""
 
 
-def to_face_array(image, size=FACE_SIZE):
-    """Any BGR/BGRA/gray image -> size x size uint8 grayscale."""
+def as_uint8(image):
+    """16-bit or float images (some PNG/TIFF files) stretched to 0-255 uint8; uint8 passes through."""
+    if image.dtype == np.uint8:
+        return image
+    return cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+
+def to_gray(image):
+    """Any gray/BGR/BGRA image -> uint8 grayscale."""
+    image = as_uint8(image)
     if image.ndim == 3:
-        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-        image = cv2.cvtColor(image, code)
-    if image.dtype != np.uint8:
-        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def to_bgr(image):
+    """Any gray/BGR/BGRA image -> uint8 BGR."""
+    image = as_uint8(image)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
+
+
+def to_face_array(image, size=FACE_SIZE):
+    """Any gray/BGR/BGRA image -> size x size uint8 grayscale."""
+    image = to_gray(image)
     if image.shape != (size, size):
         shrinking = image.shape[0] > size or image.shape[1] > size
         image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)

@@ -49,9 +49,7 @@ def per_class_scores(matrix, labels, present):
 
 def detect_faces(items):
     """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
-    import cv2
-
-    from dataset import FACE_SIZE, read_labelled
+    from dataset import FACE_SIZE, read_labelled, to_gray
     from pipeline import FaceDetector, crop_faces
     # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
     detector = FaceDetector(detect_width=640, min_face=0.1)
@@ -61,10 +59,7 @@ def detect_faces(items):
         if image is None:
             skipped.append((str(path), "not a readable image"))
             continue
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4
-                                                          else cv2.COLOR_BGR2GRAY)
-        if gray.dtype != np.uint8:
-            gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        gray = to_gray(image)
         boxes = detector(gray)
         if not len(boxes):
             no_face.append(str(path))

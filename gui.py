@@ -125,7 +125,7 @@ class EmojifyApp:
 
         self.root, self.worker, self.exit_at_end = root, worker, exit_at_end
         self.ImageTk, self.Image = ImageTk, Image
-        self.emotions, self.names = EMOTIONS, DISPLAY_NAMES
+        self.emotions, self.names, self.no_face = EMOTIONS, DISPLAY_NAMES, NO_FACE
         self.frames_shown = 0
         self.faces_now = 0
         self.faces_seen = 0
@@ -243,8 +243,7 @@ class EmojifyApp:
             self.emojis_shown[emotion] = self.emojis_shown.get(emotion, 0) + 1
             self.confidence_text.configure(text=f"confidence {main.confidence:.0%}")
         if emotion != self.shown_emotion:
-            from emotions import NO_FACE
-            self.emoji.configure(image=self.emoji_photos[emotion or NO_FACE])
+            self.emoji.configure(image=self.emoji_photos[emotion or self.no_face])
             self.emotion_text.configure(text=self.names[emotion] if emotion else "No face")
             if not main:
                 self.confidence_text.configure(text="no face in view")

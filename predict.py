@@ -9,6 +9,7 @@ line on stderr each and the rest is still processed; the exit code is 1 if any i
 """
 import argparse
 import csv
+import io
 import json
 import os
 import sys
@@ -65,7 +66,6 @@ class Outputs:
         self.used = set()
 
     def _csv_line(self, row):
-        import io
         buffer = io.StringIO()
         csv.writer(buffer).writerow(row)
         self.csv.write(buffer.getvalue())
@@ -141,16 +141,11 @@ class Analyser:
     def image(self, path):
         import cv2
 
-        from dataset import read_image
+        from dataset import read_image, to_bgr
         frame = read_image(path)
         if frame is None:
             raise InputError(f"{path}: empty, corrupt or not an image")
-        if frame.ndim == 2:
-            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-        elif frame.shape[2] == 4:
-            frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-        if frame.dtype != "uint8":
-            frame = cv2.normalize(frame, None, 0, 255, cv2.NORM_MINMAX).astype("uint8")
+        frame = to_bgr(frame)
         faces = self.faces_of(frame)
         if not faces:
             self.faceless_images.append(str(path))

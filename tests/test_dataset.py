@@ -1,0 +1,44 @@
+import cv2
+import numpy as np
+import pytest
+
+import dataset
+from emotions import EMOTIONS
+
+
+def test_any_image_becomes_a_48x48_gray_face(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "happy").mkdir()
+    (tmp_path / "sad").mkdir()
+    cv2.imwrite(str(tmp_path / "happy" / "big_colour.jpg"), rng.integers(0, 256, (300, 200, 3), dtype=np.uint8))
+    cv2.imwrite(str(tmp_path / "happy" / "alpha.png"), rng.integers(0, 256, (60, 60, 4), dtype=np.uint8))
+    cv2.imwrite(str(tmp_path / "sad" / "deep.png"), rng.integers(0, 65535, (48, 48), dtype=np.uint16))
+    (tmp_path / "sad" / "notes.txt").write_text("not an image")
+    images, labels, paths, skipped = dataset.load_folder(tmp_path)
+    assert images.shape == (3, 48, 48) and images.dtype == np.uint8
+    assert sorted(labels.tolist()) == [EMOTIONS.index("happy")] * 2 + [EMOTIONS.index("sad")]
+    assert [s[0].rsplit("/", 1)[1] for s in skipped] == ["notes.txt"]
+    deep = images[paths.index(str(tmp_path / "sad" / "deep.png"))]
+    assert deep.min() == 0 and deep.max() == 255  # 16-bit stretched to the full 8-bit range
+
+
+def test_conversions_keep_shape_and_type():
+    bgra = np.zeros((10, 12, 4), np.uint8)
+    assert dataset.to_bgr(bgra).shape == (10, 12, 3)
+    assert dataset.to_gray(bgra).shape == (10, 12)
+    assert dataset.to_bgr(np.zeros((10, 12), np.float32)).dtype == np.uint8
+
+
+def test_stratified_split_holds_out_each_class():
+    labels = np.repeat(np.arange(7), [100, 10, 50, 200, 80, 60, 40])
+    train, val = dataset.stratified_split(labels, 0.1, seed=3)
+    assert not set(train) & set(val) and len(train) + len(val) == len(labels)
+    assert np.bincount(labels[val]).tolist() == [10, 1, 5, 20, 8, 6, 4]
+    assert (dataset.stratified_split(labels, 0.1, seed=3)[1] == val).all()
+
+
+def test_folder_errors_name_the_expected_layout(tmp_path):
+    with pytest.raises(dataset.DatasetError, match="one subfolder per emotion"):
+        dataset.load_folder(tmp_path / "absent")
+    with pytest.raises(dataset.DatasetError, match="has no subfolders"):
+        dataset.load_folder(tmp_path)
