@@ -117,3 +117,35 @@ def test_no_display_is_a_clear_error(tiny_model_path):
     result = subprocess.run([sys.executable, str(ROOT / "gui.py"), "--source", "synth:64x64", "--model",
                              str(tiny_model_path)], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "cannot open a window" in result.stderr
+
+
+def test_close_button_stops_threads_and_releases_the_source(display, face_video, tiny_model_path, monkeypatch):
+    """In-process on the Xvfb screen: invoke the handler Tk runs for the window manager's close button."""
+    import tkinter as tk
+
+    import gui
+    from capture import open_source
+    from live import build_live_processor
+    from pipeline import load_model
+
+    monkeypatch.setenv("DISPLAY", display)
+    root = tk.Tk()
+    sources = []
+
+    def opener():
+        sources.append(open_source(str(face_video)))
+        return sources[-1]
+
+    worker = gui.Worker(opener, build_live_processor(load_model(tiny_model_path)))
+    app = gui.EmojifyApp(root, worker, "clip")
+    deadline = time.time() + 30
+    while app.frames_shown < 5 and time.time() < deadline:
+        root.update()
+        time.sleep(0.01)
+    assert app.frames_shown >= 5 and app.shown_emotion in EMOTIONS
+    assert sources[0].cap.isOpened()
+    root.tk.call(root.protocol("WM_DELETE_WINDOW"))
+    assert app.closed and not any(t.is_alive() for t in worker.threads)
+    assert not sources[0].cap.isOpened()  # the video (or camera) was released
+    with pytest.raises(tk.TclError):
+        root.winfo_exists()  # the window is gone
