@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emotions import EMOTIONS
+from emotions import EMOTIONS, label_index
 
 FACE_SIZE = 48
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -77,7 +77,7 @@ def class_folders(root):
     if unknown:
         raise DatasetError(f"{root}: unknown emotion folder(s) {', '.join(unknown)}; "
                            f"known emotions: {', '.join(EMOTIONS)}.")
-    return [(EMOTIONS.index(p.name.lower()), p) for p in folders]
+    return [(label_index(p.name), p) for p in folders]
 
 
 def list_folder(root):

@@ -125,7 +125,7 @@ class EmojifyApp:
 
         self.root, self.worker, self.exit_at_end = root, worker, exit_at_end
         self.ImageTk, self.Image = ImageTk, Image
-        self.emotions, self.names, self.no_face = EMOTIONS, DISPLAY_NAMES, NO_FACE
+        self.names, self.no_face = DISPLAY_NAMES, NO_FACE
         self.frames_shown = 0
         self.faces_now = 0
         self.faces_seen = 0
