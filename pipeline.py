@@ -124,19 +124,19 @@ class FaceTracker:
     def __call__(self, gray):
         if self.count % self.every == 0 or not len(self.boxes):
             self.boxes = self.detector(gray)
-            self.templates = [self._patch(gray, box) for box in self.boxes]
+            self.templates = list(crop_faces(gray, self.boxes, self.track_px))
             self.count = 1
             return self.boxes
         self.count += 1
-        kept = [(b, t) for b, t in ((self._follow(gray, box, t), t) for box, t in zip(self.boxes, self.templates))
-                if b is not None]
-        self.boxes = np.array([b for b, _ in kept], np.int32).reshape(-1, 4)
-        self.templates = [t for _, t in kept]
+        boxes, templates = [], []
+        for box, template in zip(self.boxes, self.templates):
+            moved = self._follow(gray, box, template)
+            if moved is not None:
+                boxes.append(moved)
+                templates.append(template)
+        self.boxes = np.array(boxes, np.int32).reshape(-1, 4)
+        self.templates = templates
         return self.boxes
-
-    def _patch(self, gray, box):
-        x, y, w, h = (int(v) for v in box)
-        return cv2.resize(gray[y:y + h, x:x + w], (self.track_px, self.track_px), interpolation=cv2.INTER_AREA)
 
     def _follow(self, gray, box, template):
         x, y, w, h = (int(v) for v in box)
