@@ -167,25 +167,98 @@ def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
     return out[:n]
 
 
+def folded_inference(model):
+    """The model's inference pass with every batch norm folded into the conv before it, or None.
+
+    Conv -> batch norm -> ReLU at inference is one conv with adjusted weights and a bias, so each block
+    costs one fused op instead of several passes over its activations. Works for the plain stacks that
+    model.py builds (rescaling, conv/bn/relu, max pooling, global average pooling, dropout, dense);
+    for anything else it returns None and the Keras model is called as it is.
+    """
+    tf = import_tensorflow()
+    import keras
+    from keras import layers as L
+
+    stack, steps, i = list(model.layers), [], 0
+    while i < len(stack):
+        layer = stack[i]
+        if isinstance(layer, L.Rescaling):
+            steps.append(("affine", float(layer.scale), float(layer.offset)))
+        elif isinstance(layer, L.Dropout):
+            pass
+        elif isinstance(layer, L.Conv2D):
+            bn = stack[i + 1] if i + 1 < len(stack) else None
+            act = stack[i + 2] if i + 2 < len(stack) else None
+            if (type(layer) is not L.Conv2D or layer.activation is not keras.activations.linear
+                    or layer.data_format != "channels_last" or tuple(layer.dilation_rate) != (1, 1)
+                    or layer.groups != 1 or not isinstance(bn, L.BatchNormalization) or bn.axis not in (-1, 3)
+                    or not isinstance(act, L.ReLU) or act.max_value is not None or act.negative_slope
+                    or act.threshold):
+                return None
+            kernel = layer.kernel.numpy()
+            mean, var = bn.moving_mean.numpy(), bn.moving_variance.numpy()
+            gamma = bn.gamma.numpy() if bn.scale else np.ones_like(mean)
+            beta = bn.beta.numpy() if bn.center else np.zeros_like(mean)
+            scale = gamma / np.sqrt(var + bn.epsilon)
+            bias = beta - mean * scale + (layer.bias.numpy() * scale if layer.use_bias else 0)
+            steps.append(("conv", tf.constant(kernel * scale, tf.float32), tf.constant(bias, tf.float32),
+                          list(layer.strides), layer.padding.upper()))
+            i += 3
+            continue
+        elif isinstance(layer, L.MaxPooling2D):
+            if layer.data_format != "channels_last":
+                return None
+            steps.append(("pool", list(layer.pool_size), list(layer.strides), layer.padding.upper()))
+        elif isinstance(layer, L.GlobalAveragePooling2D) and layer.data_format == "channels_last":
+            steps.append(("mean",))
+        elif isinstance(layer, L.Dense) and layer.activation is keras.activations.softmax and i == len(stack) - 1:
+            steps.append(("dense", tf.constant(layer.kernel.numpy(), tf.float32),
+                          tf.constant(layer.bias.numpy(), tf.float32)))
+        else:
+            return None
+        i += 1
+    if not steps or steps[-1][0] != "dense":
+        return None
+
+    def run(x):
+        for step in steps:
+            kind = step[0]
+            if kind == "affine":
+                x = x * step[1] + step[2]
+            elif kind == "conv":
+                x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, step[1], step[3], step[4]), step[2]))
+            elif kind == "pool":
+                x = tf.nn.max_pool2d(x, step[1], step[2], step[3])
+            elif kind == "mean":
+                x = tf.reduce_mean(x, axis=[1, 2])
+            else:
+                x = tf.nn.softmax(tf.matmul(x, step[1]) + step[2])
+        return x
+
+    return run
+
+
 class EmotionClassifier:
     """All faces of a frame in one call of a compiled function (never model.predict per face).
 
-    flip=True also classifies the mirrored faces in the same batch and averages the two.
+    flip=True also classifies the mirrored faces in the same batch and averages the two. The weights are
+    read once, when the classifier is made (batch norms folded into the convs, see folded_inference).
     """
 
     def __init__(self, model, flip=True):
         tf = import_tensorflow()
         self.model = model if not isinstance(model, (str, Path)) else load_model(model)
         self.flip = flip
+        forward = folded_inference(self.model) or (lambda x: self.model(x, training=False))
 
         @tf.function(input_signature=[tf.TensorSpec([None, FACE_SIZE, FACE_SIZE], tf.uint8)],
                      reduce_retracing=True)
         def run(faces):
             x = tf.cast(faces[..., None], tf.float32)
             if not self.flip:
-                return self.model(x, training=False)
+                return forward(x)
             n = tf.shape(x)[0]
-            p = self.model(tf.concat([x, x[:, :, ::-1]], axis=0), training=False)
+            p = forward(tf.concat([x, x[:, :, ::-1]], axis=0))
             return (p[:n] + p[n:]) / 2
 
         self._run = run

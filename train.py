@@ -36,6 +36,9 @@ def parse_args(argv):
     p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
     p.add_argument("--convs", default="1,2,2,2", help="conv layers per block, comma separated")
     p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
+                   help="start from this trained model's weights (a second, fine-tuning schedule) instead of "
+                        "random ones; its architecture replaces --widths/--convs/--dropout")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, default=0, help="use only N random training images (quick trials)")
     group = p.add_mutually_exclusive_group()
@@ -69,7 +72,7 @@ def save_model_atomic(model, path, **kwargs):
 
 
 SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
-            "dropout", "seed", "limit")
+            "dropout", "seed", "limit", "init_from")
 
 
 def make_train_dataset(x, y, batch_size, seed):
@@ -119,6 +122,8 @@ def main(argv=None):
     ckpt_path = run_dir / "checkpoint.keras"
     settings = {k: getattr(args, k) for k in SETTINGS}
     settings["data"] = str(args.data)
+    if args.init_from is not None:
+        settings.update(init_from=str(args.init_from), widths=None, convs=None, dropout=None)
     state = json.loads(state_path.read_text()) if state_path.is_file() else None
     unfinished = state is not None and not state.get("finished") and ckpt_path.is_file()
     if args.resume:
@@ -130,6 +135,8 @@ def main(argv=None):
         sys.exit(f"error: {run_dir} holds an unfinished run ({len(state['history'])}/"
                  f"{state['settings']['epochs']} epochs); continue it with --resume or discard it with --fresh.")
 
+    if settings.get("init_from") and not args.resume and not Path(settings["init_from"]).is_file():
+        sys.exit(f"error: --init-from: model file {settings['init_from']} not found.")
     data_dir = Path(settings["data"])
     try:
         x, y, _, skipped = dataset.load_folder(data_dir / "train")
@@ -170,8 +177,15 @@ def main(argv=None):
         model = keras.models.load_model(ckpt_path)
         history = state["history"]
     else:
-        model = build_model(widths=settings["widths"], convs_per_block=settings["convs"],
-                            dropout=settings["dropout"])
+        if settings.get("init_from"):
+            from pipeline import ModelError, load_model
+            try:
+                model = load_model(settings["init_from"])
+            except ModelError as e:
+                sys.exit(f"error: --init-from: {e}")
+        else:
+            model = build_model(widths=settings["widths"], convs_per_block=settings["convs"],
+                                dropout=settings["dropout"])
         compile_for_training(model, settings, steps_per_epoch)
         history = []
         state = {"settings": settings, "history": history, "finished": False, "train_seconds": 0.0}

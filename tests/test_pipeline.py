@@ -5,7 +5,7 @@ import pytest
 from benchmarks.videos import background_frame, face_frame
 from emotions import EMOTIONS
 from pipeline import (EmotionClassifier, Face, FaceDetector, FramePipeline, ModelError, Smoother, crop_faces,
-                      draw_faces, load_model)
+                      draw_faces, folded_inference, load_model)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,37 @@ def test_one_batched_call_equals_faces_one_by_one(classifier, fer_faces):
     x = faces[..., None].astype(np.float32)
     direct = (np.asarray(classifier.model(x)) + np.asarray(classifier.model(x[:, :, ::-1]))) / 2
     np.testing.assert_allclose(together, direct, atol=1e-5)
+
+
+def test_folded_batch_norm_matches_the_keras_model():
+    import keras
+
+    from model import build_model
+    keras.utils.set_random_seed(3)
+    model = build_model(widths=(8, 16, 16), convs_per_block=(1, 2, 1))
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):  # trained-looking statistics, not 0 and 1
+            n = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 2, n), rng.normal(0, 0.5, n), rng.normal(0, 0.5, n),
+                               rng.uniform(0.1, 3, n)])
+    faces = rng.integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    x = faces[..., None].astype(np.float32)
+    folded = folded_inference(model)
+    assert folded is not None
+    np.testing.assert_allclose(np.asarray(folded(x)), np.asarray(model(x, training=False)), atol=1e-5)
+    np.testing.assert_allclose(EmotionClassifier(model, flip=False)(faces), np.asarray(model(x)), atol=1e-5)
+
+
+def test_classifier_calls_other_models_as_they_are():
+    import keras
+    from keras import layers
+    model = keras.Sequential([keras.Input((48, 48, 1)), layers.Conv2D(4, 3, activation="relu"),
+                              layers.Flatten(), layers.Dense(len(EMOTIONS), activation="softmax")])
+    assert folded_inference(model) is None
+    faces = np.random.default_rng(0).integers(0, 256, (2, 48, 48), dtype=np.uint8)
+    expected = np.asarray(model(faces[..., None].astype(np.float32)))
+    np.testing.assert_allclose(EmotionClassifier(model, flip=False)(faces), expected, atol=1e-6)
 
 
 def test_pipeline_classifies_every_face(classifier, fer_faces):

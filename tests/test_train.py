@@ -32,7 +32,19 @@ def test_one_epoch_end_to_end(tmp_path):
     assert record["settings"]["epochs"] == 1
     assert cv2.imread(str(run / "curves.png")) is not None
     from pipeline import load_model
-    assert load_model(out).output_shape == (None, 7)
+    first = load_model(out)
+    assert first.output_shape == (None, 7)
+
+    # a second schedule starting from those weights (fine-tuning)
+    out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
+    again = run_script("train.py", "--data", data, "--epochs", "1", "--out", out2, "--run-dir", run2,
+                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((run2 / "run.json").read_text())["settings"]["init_from"] == str(out)
+    second = load_model(out2)
+    assert [w.shape for w in second.weights] == [w.shape for w in first.weights]
+    bad = run_script("train.py", "--data", data, "--run-dir", tmp_path / "run3", "--init-from", tmp_path / "no.h5")
+    assert bad.returncode != 0 and "not found" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 def test_resume_after_an_interrupted_run(tmp_path):
