@@ -1,7 +1,7 @@
 """Train the Emojify CNN on FER-2013 (Kaggle folder layout) and save model.h5.
 
     python train.py                          # data/train + data/test -> model.h5
-    python train.py --data ../shared/fer2013 --epochs 30
+    python train.py --data ../shared/fer2013 --epochs 60
     python train.py --resume                 # continue an interrupted run from its last epoch
 
 Every epoch is checkpointed to --run-dir (model + optimizer state), so an interrupted run loses at most
@@ -26,7 +26,7 @@ def parse_args(argv):
     p.add_argument("--out", type=Path, default=HERE / "model.h5", help="where to save the trained model")
     p.add_argument("--run-dir", type=Path, default=HERE / "runs" / "latest",
                    help="checkpoint, run JSON and curves PNG go here (default: runs/latest)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the warm-up + cosine schedule")
     p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW decoupled weight decay")
