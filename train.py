@@ -39,6 +39,11 @@ def parse_args(argv):
     p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
                    help="start from this trained model's weights (a second, fine-tuning schedule) instead of "
                         "random ones; its architecture replaces --widths/--convs/--dropout")
+    p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                   help="trained model whose averaged predictions (with flip) soften the training labels "
+                        "(knowledge distillation); repeat for several")
+    p.add_argument("--teacher-weight", type=float, default=0.5,
+                   help="share of the teachers' predictions in each training target (the rest: the label)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, default=0, help="use only N random training images (quick trials)")
     group = p.add_mutually_exclusive_group()
@@ -48,6 +53,8 @@ def parse_args(argv):
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
+    if not 0 < args.teacher_weight <= 1:
+        p.error(f"--teacher-weight must be in (0, 1]; received {args.teacher_weight}")
     if not 0 <= args.val_split < 0.5:
         p.error(f"--val-split must be in [0, 0.5); received {args.val_split}")
     try:
@@ -72,21 +79,32 @@ def save_model_atomic(model, path, **kwargs):
 
 
 SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
-            "dropout", "seed", "limit", "init_from")
+            "dropout", "seed", "limit", "init_from", "teacher", "teacher_weight")
 
 
 def make_train_dataset(x, y, batch_size, seed):
-    """uint8 faces [N, 48, 48] + labels -> shuffled, augmented, one-hot batches (tf.data, in memory)."""
+    """uint8 faces [N, 48, 48] + labels (or [N, 7] target rows) -> shuffled, augmented batches (tf.data)."""
     import tensorflow as tf
 
     import augment
     from emotions import EMOTIONS
+    to_rows = (lambda l: l) if y.ndim == 2 else (lambda l: tf.one_hot(l, len(EMOTIONS)))
     return (tf.data.Dataset.from_tensor_slices((x[..., None], y))
             .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size)
-            .map(lambda i, l: (augment.augment_batch(i), tf.one_hot(l, len(EMOTIONS))),
-                 num_parallel_calls=tf.data.AUTOTUNE)
+            .map(lambda i, l: (augment.augment_batch(i), to_rows(l)), num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(2))
+
+
+def soft_targets(x, y, teachers, weight):
+    """Label rows mixed with the teachers' mean flip-averaged predictions: weight * teachers + rest * label."""
+    import numpy as np
+
+    from emotions import EMOTIONS
+    from evaluate import predict_probs
+    from pipeline import load_model
+    taught = np.mean([predict_probs(load_model(t), x) for t in teachers], axis=0)
+    return (weight * taught + (1 - weight) * np.eye(len(EMOTIONS))[y]).astype(np.float32)
 
 
 def make_eval_dataset(x, y, batch_size=256):
@@ -135,8 +153,10 @@ def main(argv=None):
         sys.exit(f"error: {run_dir} holds an unfinished run ({len(state['history'])}/"
                  f"{state['settings']['epochs']} epochs); continue it with --resume or discard it with --fresh.")
 
-    if settings.get("init_from") and not args.resume and not Path(settings["init_from"]).is_file():
-        sys.exit(f"error: --init-from: model file {settings['init_from']} not found.")
+    if not args.resume:
+        for flag, path in [("--init-from", settings["init_from"])] + [("--teacher", t) for t in settings["teacher"]]:
+            if path and not Path(path).is_file():
+                sys.exit(f"error: {flag}: model file {path} not found.")
     data_dir = Path(settings["data"])
     try:
         x, y, _, skipped = dataset.load_folder(data_dir / "train")
@@ -170,7 +190,16 @@ def main(argv=None):
           f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
 
     steps_per_epoch = int(np.ceil(len(y) / settings["batch_size"]))
-    train_ds = make_train_dataset(x, y, settings["batch_size"], settings["seed"])
+    if settings.get("teacher"):
+        from pipeline import ModelError
+        print(f"Soft targets from {len(settings['teacher'])} teacher model(s), weight {settings['teacher_weight']}.")
+        try:
+            targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
+        except ModelError as e:
+            sys.exit(f"error: --teacher: {e}")
+        print(f"Teachers agree with the labels on {np.mean(targets.argmax(1) == y):.1%} of the training images.")
+    train_ds = make_train_dataset(x, targets if settings.get("teacher") else y, settings["batch_size"],
+                                  settings["seed"])
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
     if args.resume:

@@ -38,13 +38,17 @@ def test_one_epoch_end_to_end(tmp_path):
     # a second schedule starting from those weights (fine-tuning)
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
     again = run_script("train.py", "--data", data, "--epochs", "1", "--out", out2, "--run-dir", run2,
-                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out)
+                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out)
     assert again.returncode == 0, again.stderr
-    assert json.loads((run2 / "run.json").read_text())["settings"]["init_from"] == str(out)
+    assert "Soft targets from 1 teacher model(s), weight 0.5." in again.stdout
+    assert "Teachers agree with the labels on " in again.stdout
+    settings = json.loads((run2 / "run.json").read_text())["settings"]
+    assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)]
     second = load_model(out2)
     assert [w.shape for w in second.weights] == [w.shape for w in first.weights]
-    bad = run_script("train.py", "--data", data, "--run-dir", tmp_path / "run3", "--init-from", tmp_path / "no.h5")
-    assert bad.returncode != 0 and "not found" in bad.stderr and bad.stderr.count("\n") == 1
+    for flag in ("--init-from", "--teacher"):
+        bad = run_script("train.py", "--data", data, "--run-dir", tmp_path / "run3", flag, tmp_path / "no.h5")
+        assert bad.returncode != 0 and f"{flag}: model file" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 def test_resume_after_an_interrupted_run(tmp_path):
