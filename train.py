@@ -88,11 +88,15 @@ def make_train_dataset(x, y, batch_size, seed):
 
     import augment
     from emotions import EMOTIONS
-    to_rows = (lambda l: l) if y.ndim == 2 else (lambda l: tf.one_hot(l, len(EMOTIONS)))
+    soft = y.ndim == 2
+
+    def augment_and_encode(images, labels):
+        return augment.augment_batch(images), labels if soft else tf.one_hot(labels, len(EMOTIONS))
+
     return (tf.data.Dataset.from_tensor_slices((x[..., None], y))
             .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size)
-            .map(lambda i, l: (augment.augment_batch(i), to_rows(l)), num_parallel_calls=tf.data.AUTOTUNE)
+            .map(augment_and_encode, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(2))
 
 
@@ -104,6 +108,7 @@ def soft_targets(x, y, teachers, weight):
     from evaluate import predict_probs
     from pipeline import load_model
     taught = np.mean([predict_probs(load_model(t), x) for t in teachers], axis=0)
+    print(f"The teachers agree with the labels on {np.mean(taught.argmax(1) == y):.1%} of the training images.")
     return (weight * taught + (1 - weight) * np.eye(len(EMOTIONS))[y]).astype(np.float32)
 
 
@@ -197,7 +202,6 @@ def main(argv=None):
             targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
         except ModelError as e:
             sys.exit(f"error: --teacher: {e}")
-        print(f"Teachers agree with the labels on {np.mean(targets.argmax(1) == y):.1%} of the training images.")
     train_ds = make_train_dataset(x, targets if settings.get("teacher") else y, settings["batch_size"],
                                   settings["seed"])
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None

@@ -41,7 +41,7 @@ def test_one_epoch_end_to_end(tmp_path):
                        "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out)
     assert again.returncode == 0, again.stderr
     assert "Soft targets from 1 teacher model(s), weight 0.5." in again.stdout
-    assert "Teachers agree with the labels on " in again.stdout
+    assert "The teachers agree with the labels on " in again.stdout
     settings = json.loads((run2 / "run.json").read_text())["settings"]
     assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)]
     second = load_model(out2)
