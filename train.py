@@ -195,6 +195,7 @@ def main(argv=None):
           f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
 
     steps_per_epoch = int(np.ceil(len(y) / settings["batch_size"]))
+    targets = y
     if settings.get("teacher"):
         from pipeline import ModelError
         print(f"Soft targets from {len(settings['teacher'])} teacher model(s), weight {settings['teacher_weight']}.")
@@ -202,8 +203,7 @@ def main(argv=None):
             targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
         except ModelError as e:
             sys.exit(f"error: --teacher: {e}")
-    train_ds = make_train_dataset(x, targets if settings.get("teacher") else y, settings["batch_size"],
-                                  settings["seed"])
+    train_ds = make_train_dataset(x, targets, settings["batch_size"], settings["seed"])
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
     if args.resume:
