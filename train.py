@@ -71,6 +71,14 @@ def atomic_write_text(path, text):
     os.replace(tmp, path)
 
 
+def atomic_save_array(path, array):
+    import numpy as np
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+    os.replace(tmp, path)
+
+
 def save_model_atomic(model, path, **kwargs):
     # Keras picks the format from the suffix, so the temporary name keeps it.
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
@@ -195,14 +203,20 @@ def main(argv=None):
           f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
 
     steps_per_epoch = int(np.ceil(len(y) / settings["batch_size"]))
-    targets = y
+    targets, targets_path, new_targets = y, run_dir / "soft_targets.npy", False
     if settings.get("teacher"):
         from pipeline import ModelError
-        print(f"Soft targets from {len(settings['teacher'])} teacher model(s), weight {settings['teacher_weight']}.")
-        try:
-            targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
-        except ModelError as e:
-            sys.exit(f"error: --teacher: {e}")
+        cached = np.load(targets_path, allow_pickle=False) if args.resume and targets_path.is_file() else None
+        if cached is not None and cached.shape == (len(y), len(EMOTIONS)):
+            targets = cached
+            print(f"Soft targets from {targets_path}, as computed when the run started.")
+        else:
+            print(f"Soft targets from {len(settings['teacher'])} teacher model(s), "
+                  f"weight {settings['teacher_weight']}.")
+            try:
+                targets, new_targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"]), True
+            except ModelError as e:
+                sys.exit(f"error: --teacher: {e}")
     train_ds = make_train_dataset(x, targets, settings["batch_size"], settings["seed"])
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
@@ -225,6 +239,8 @@ def main(argv=None):
     run_dir.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         atomic_write_text(state_path, json.dumps(state, indent=1))
+    if new_targets:  # so that a resumed run need not ask the teachers again
+        atomic_save_array(targets_path, targets)
 
     class Checkpoint(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -51,21 +51,26 @@ def test_one_epoch_end_to_end(tmp_path):
         assert bad.returncode != 0 and f"{flag}: model file" in bad.stderr and bad.stderr.count("\n") == 1
 
 
-def test_resume_after_an_interrupted_run(tmp_path):
-    data = make_dataset(tmp_path / "data")
-    out, run = tmp_path / "m.h5", tmp_path / "run"
-    args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL, "--val-split", "0.2"]
+def kill_after_first_epoch(args, state):
+    """Start train.py with args and SIGKILL it as soon as run.json records a finished epoch."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *map(str, args)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    state = run / "run.json"
     deadline = time.time() + 240
-    while time.time() < deadline:  # wait for the first epoch's checkpoint, then pull the plug
+    while time.time() < deadline:
         if state.is_file() and json.loads(state.read_text())["history"]:
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
-    done = len(json.loads(state.read_text())["history"])
+    return len(json.loads(state.read_text())["history"])
+
+
+def test_resume_after_an_interrupted_run(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    out, run = tmp_path / "m.h5", tmp_path / "run"
+    args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL, "--val-split", "0.2"]
+    state = run / "run.json"
+    done = kill_after_first_epoch(args, state)
     assert 1 <= done < 25 and not out.exists()
 
     again = run_script("train.py", *args)  # a plain rerun must not throw the unfinished run away
@@ -81,6 +86,26 @@ def test_resume_after_an_interrupted_run(tmp_path):
 
     nothing = run_script("train.py", "--resume", "--run-dir", tmp_path / "empty")
     assert nothing.returncode != 0 and "nothing to resume" in nothing.stderr
+
+
+def test_resumed_distillation_reuses_its_soft_targets(tmp_path):
+    import numpy as np
+    data = make_dataset(tmp_path / "data")
+    teacher = tmp_path / "teacher.h5"
+    made = run_script("train.py", "--data", data, "--epochs", "1", "--out", teacher, "--run-dir",
+                      tmp_path / "run0", *SMALL)
+    assert made.returncode == 0, made.stderr
+    out, run = tmp_path / "m.h5", tmp_path / "run"
+    args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL, "--teacher", teacher]
+    kill_after_first_epoch(args, run / "run.json")
+    targets = np.load(run / "soft_targets.npy", allow_pickle=False)
+    assert targets.ndim == 2 and targets.shape[1] == 7 and np.allclose(targets.sum(1), 1, atol=1e-5)
+    assert np.all(targets.max(1) >= 0.5)  # the label keeps half the weight
+
+    teacher.unlink()  # the teachers are no longer needed once their targets are saved
+    resumed = run_script("train.py", "--resume", "--run-dir", run, "--out", out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "as computed when the run started" in resumed.stdout and out.is_file()
 
 
 def test_missing_or_wrong_data_layout(tmp_path):
