@@ -9,11 +9,12 @@ or the original fer2013.csv.
 """
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+import atomic
 
 HERE = Path(__file__).resolve().parent
 
@@ -169,10 +170,7 @@ def main(argv=None):
     print(format_report(report))
     if args.json:
         from plots import plot_confusion
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.json.with_name(args.json.name + ".partial")
-        tmp.write_text(json.dumps(report, indent=1))
-        os.replace(tmp, args.json)
+        atomic.write_text(args.json, json.dumps(report, indent=1))
         png = args.json.with_suffix(".png")
         plot_confusion(report["confusion"], report["labels"], png,
                        title=f"{args.data.name}: accuracy {report['accuracy']:.1%} (n={report['n']})")

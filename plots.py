@@ -1,8 +1,9 @@
 """Small charts drawn with Pillow: training curves and confusion matrices."""
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from atomic import atomic_path
 
 COLORS = {"accuracy": (31, 119, 180), "val_accuracy": (255, 127, 14), "loss": (44, 160, 44),
           "val_loss": (214, 39, 40)}
@@ -16,11 +17,8 @@ def _font(size):
 
 
 def _save(image, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial.png")
-    image.save(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        image.save(tmp)
 
 
 def plot_curves(history, path, size=(900, 380)):

@@ -17,6 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from atomic import atomic_path, partial_path
+
 HERE = Path(__file__).resolve().parent
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
@@ -155,10 +157,9 @@ class Analyser:
         if self.emojis is not None:
             self.draw(frame, faces)
             out = self.outputs.annotated_path(path, ".png")
-            tmp = out.with_name(f".{out.stem}.partial.png")
-            if not cv2.imwrite(str(tmp), frame):
-                raise InputError(f"{out}: cannot write the annotated copy")
-            os.replace(tmp, out)
+            with atomic_path(out) as tmp:
+                if not cv2.imwrite(str(tmp), frame):
+                    raise InputError(f"{out}: cannot write the annotated copy")
         return len(records), None
 
     def video(self, path):
@@ -187,7 +188,7 @@ class Analyser:
                 if self.emojis is not None:
                     if writer is None:
                         out = self.outputs.annotated_path(path, ".mp4")
-                        tmp = out.with_name(f".{out.stem}.partial.mp4")
+                        tmp = partial_path(out)
                         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), source.fps,
                                                  (frame.shape[1], frame.shape[0]))
                     writer.write(self.draw(frame, faces))  # between analysed frames: the latest boxes

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import atomic
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
@@ -63,27 +65,6 @@ def parse_args(argv):
     except ValueError:
         p.error("--widths and --convs take comma-separated integers, e.g. --widths 32,64,128,256")
     return args
-
-
-def atomic_write_text(path, text):
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def atomic_save_array(path, array):
-    import numpy as np
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as f:
-        np.save(f, array, allow_pickle=False)
-    os.replace(tmp, path)
-
-
-def save_model_atomic(model, path, **kwargs):
-    # Keras picks the format from the suffix, so the temporary name keeps it.
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    model.save(tmp, **kwargs)
-    os.replace(tmp, path)
 
 
 SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
@@ -203,7 +184,7 @@ def main(argv=None):
           f"validation {len(y_val) if settings['val_split'] else 0}; test {len(test[1]) if test else 0}.")
 
     steps_per_epoch = int(np.ceil(len(y) / settings["batch_size"]))
-    targets, targets_path, new_targets = y, run_dir / "soft_targets.npy", False
+    targets, targets_path = y, run_dir / "soft_targets.npy"
     if settings.get("teacher"):
         from pipeline import ModelError
         cached = np.load(targets_path, allow_pickle=False) if args.resume and targets_path.is_file() else None
@@ -214,9 +195,10 @@ def main(argv=None):
             print(f"Soft targets from {len(settings['teacher'])} teacher model(s), "
                   f"weight {settings['teacher_weight']}.")
             try:
-                targets, new_targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"]), True
+                targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
             except ModelError as e:
                 sys.exit(f"error: --teacher: {e}")
+            atomic.save_array(targets_path, targets)  # so that a resumed run need not ask the teachers again
     train_ds = make_train_dataset(x, targets, settings["batch_size"], settings["seed"])
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
@@ -238,9 +220,7 @@ def main(argv=None):
         state = {"settings": settings, "history": history, "finished": False, "train_seconds": 0.0}
     run_dir.mkdir(parents=True, exist_ok=True)
     if not args.resume:
-        atomic_write_text(state_path, json.dumps(state, indent=1))
-    if new_targets:  # so that a resumed run need not ask the teachers again
-        atomic_save_array(targets_path, targets)
+        atomic.write_text(state_path, json.dumps(state, indent=1))
 
     class Checkpoint(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -251,8 +231,8 @@ def main(argv=None):
             history.append({"epoch": epoch + 1, "seconds": round(seconds, 1),
                             **{k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}})
             state["train_seconds"] += seconds
-            save_model_atomic(self.model, ckpt_path)
-            atomic_write_text(state_path, json.dumps(state, indent=1))
+            atomic.save_model(self.model, ckpt_path)
+            atomic.write_text(state_path, json.dumps(state, indent=1))
 
     verbose = 1 if sys.stdout.isatty() else 2
     try:
@@ -274,9 +254,9 @@ def main(argv=None):
         result["test_n"] = int(len(y_test))
     state.update(result, finished=True, params=int(model.count_params()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_model_atomic(model, args.out, include_optimizer=False)
+    atomic.save_model(model, args.out, include_optimizer=False)
     state["model_bytes"] = args.out.stat().st_size
-    atomic_write_text(state_path, json.dumps(state, indent=1))
+    atomic.write_text(state_path, json.dumps(state, indent=1))
 
     from plots import plot_curves
     plot_curves(history, run_dir / "curves.png")
