@@ -296,8 +296,9 @@ def parse_args(argv):
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
-    p.add_argument("--flip-average", action="store_true",
-                   help="also classify each face's mirror image and average the two (slower)")
+    p.add_argument("--views", type=int, choices=(1, 2, 4), default=1,
+                   help="views averaged per face: 2 adds its mirror image, 4 also half-pixel shifts (slower; "
+                        "default 1, as the picture already averages each face over consecutive frames)")
     p.add_argument("--size", default="640x480", help="video area in pixels, WxH (default 640x480)")
     args = p.parse_args(argv)
     try:
@@ -338,7 +339,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    processor = build_live_processor(model, args.size, mirror, flip_average=args.flip_average)
+    processor = build_live_processor(model, args.size, mirror, views=args.views)
     worker = Worker(lambda: open_source(spec), processor)
     label = args.source if args.source is not None else f"camera {args.camera}"
     app = EmojifyApp(root, worker, label, exit_at_end=args.exit_at_end)

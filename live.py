@@ -46,12 +46,12 @@ class LiveProcessor:
         return LiveFrame(self._rgb.copy(), result, captured)
 
 
-def build_live_processor(model, display_size=(640, 480), mirror=False, flip_average=False):
+def build_live_processor(model, display_size=(640, 480), mirror=False, views=1):
     """The live window's stages, built in one place so gui.py and benchmarks/realtime.py run the same path.
 
     Each face is classified once per frame: the smoother already averages it over consecutive frames,
-    which does the work that flip averaging does for a single photo, at half the cost.
+    which does the work that averaging several views does for a single photo, at a fraction of the cost.
     """
-    classifier = EmotionClassifier(model, flip=flip_average)
+    classifier = EmotionClassifier(model, views=views)
     return LiveProcessor(FramePipeline(classifier, detector=FaceTracker(), smoother=Smoother()), display_size,
                          mirror)

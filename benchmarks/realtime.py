@@ -41,7 +41,7 @@ def main(argv=None):
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
     p.add_argument("--seed-frames", type=int, default=100, help="frames to time the slow seed loop on")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
-    p.add_argument("--flip-average", action="store_true", help="as gui.py --flip-average")
+    p.add_argument("--views", type=int, choices=(1, 2, 4), default=1, help="as gui.py --views")
     args = p.parse_args(argv)
 
     import cv2
@@ -57,7 +57,7 @@ def main(argv=None):
         model = load_model(args.model)
     except ModelError as e:
         sys.exit(f"error: {e}")
-    processor = build_live_processor(model, flip_average=args.flip_average)  # what gui.py builds
+    processor = build_live_processor(model, views=args.views)  # what gui.py builds
     for frame in frames[:5]:  # warm-up: first calls allocate and trace
         processor(frame.copy())
 

@@ -70,12 +70,14 @@ def test_fer2013_csv_with_usage(tmp_path, brightness_model):
     csv_path.write_text("\n".join(rows) + "\n")
     out = tmp_path / "r.json"
     result = run_script("evaluate.py", csv_path, "--usage", "PublicTest", "--model", brightness_model,
-                        "--json", out)
+                        "--json", out, "--views", "1")
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     assert report["n"] == 2 and report["accuracy"] == 0.5 and report["skipped"] == 1
+    assert report["views"] == 1 and "1 view per face" in result.stdout
     all_rows = run_script("evaluate.py", csv_path, "--model", brightness_model)
     assert "on 5 faces" not in all_rows.stdout and "on 4 faces" in all_rows.stdout
+    assert "4 views per face" in all_rows.stdout
 
 
 def test_detect_mode_counts_photos_without_a_face(tmp_path, tiny_model_path, fer_faces):

@@ -54,10 +54,21 @@ def test_one_batched_call_equals_faces_one_by_one(classifier, fer_faces):
     alone = np.concatenate([classifier(f[None]) for f in faces])
     np.testing.assert_allclose(together, alone, atol=1e-5)
     np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-5)
-    # flip averaging is the mean of the model on the faces and on their mirror images
+
+
+def test_views_average_the_face_its_mirror_and_half_pixel_shifts(classifier, fer_faces):
+    faces = np.stack(fer_faces)
     x = faces[..., None].astype(np.float32)
-    direct = (np.asarray(classifier.model(x)) + np.asarray(classifier.model(x[:, :, ::-1]))) / 2
-    np.testing.assert_allclose(together, direct, atol=1e-5)
+    padded = np.pad(x, ((0, 0), (1, 0), (1, 0), (0, 0)), mode="edge")
+    shifted = (padded[:, :-1, :-1] + padded[:, 1:, :-1] + padded[:, :-1, 1:] + padded[:, 1:, 1:]) / 4
+    model = classifier.model
+    face, mirror = np.asarray(model(x)), np.asarray(model(x[:, :, ::-1]))
+    shifted, shifted_mirror = np.asarray(model(shifted)), np.asarray(model(shifted[:, :, ::-1]))
+    assert classifier.views == 4
+    np.testing.assert_allclose(classifier(faces), (face + mirror + shifted + shifted_mirror) / 4, atol=1e-5)
+    np.testing.assert_allclose(EmotionClassifier(model, views=2)(faces), (face + mirror) / 2, atol=1e-5)
+    with pytest.raises(ValueError, match="received 3"):
+        EmotionClassifier(model, views=3)
 
 
 def test_folded_batch_norm_matches_the_keras_model():
@@ -77,7 +88,7 @@ def test_folded_batch_norm_matches_the_keras_model():
     folded = folded_inference(model)
     assert folded is not None
     np.testing.assert_allclose(np.asarray(folded(x)), np.asarray(model(x, training=False)), atol=1e-5)
-    np.testing.assert_allclose(EmotionClassifier(model, flip=False)(faces), np.asarray(model(x)), atol=1e-5)
+    np.testing.assert_allclose(EmotionClassifier(model, views=1)(faces), np.asarray(model(x)), atol=1e-5)
 
 
 def test_classifier_calls_other_models_as_they_are():
@@ -88,7 +99,7 @@ def test_classifier_calls_other_models_as_they_are():
     assert folded_inference(model) is None
     faces = np.random.default_rng(0).integers(0, 256, (2, 48, 48), dtype=np.uint8)
     expected = np.asarray(model(faces[..., None].astype(np.float32)))
-    np.testing.assert_allclose(EmotionClassifier(model, flip=False)(faces), expected, atol=1e-6)
+    np.testing.assert_allclose(EmotionClassifier(model, views=1)(faces), expected, atol=1e-6)
 
 
 def test_pipeline_classifies_every_face(classifier, fer_faces):
