@@ -124,6 +124,7 @@ def evaluate(model, faces, labels, views=4):
 
 
 def parse_args(argv):
+    from pipeline import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("data", type=Path, help="folder of emotion subfolders, or fer2013.csv")
     p.add_argument("--model", type=Path, default=HERE / "model.h5")
@@ -131,9 +132,7 @@ def parse_args(argv):
     p.add_argument("--detect", action="store_true", help="images are full photos: detect the face first")
     p.add_argument("--usage", choices=("Training", "PublicTest", "PrivateTest"),
                    help="with fer2013.csv: which split to use (default: all rows)")
-    p.add_argument("--views", type=int, choices=(1, 2, 4), default=4,
-                   help="views averaged per face: 1 the face alone, 2 with its mirror image, "
-                        "4 both also shifted half a pixel (default 4, the most accurate)")
+    add_views_option(p, default=4, why=", the most accurate")
     return p.parse_args(argv)
 
 

@@ -288,6 +288,7 @@ class EmojifyApp:
 
 
 def parse_args(argv):
+    from pipeline import add_views_option
     p = argparse.ArgumentParser(description="Live emotion recognition with emoji.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
@@ -296,9 +297,7 @@ def parse_args(argv):
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
-    p.add_argument("--views", type=int, choices=(1, 2, 4), default=1,
-                   help="views averaged per face: 2 adds its mirror image, 4 also half-pixel shifts (slower; "
-                        "default 1, as the picture already averages each face over consecutive frames)")
+    add_views_option(p, default=1, why=": the picture already averages each face over consecutive frames")
     p.add_argument("--size", default="640x480", help="video area in pixels, WxH (default 640x480)")
     args = p.parse_args(argv)
     try:

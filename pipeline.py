@@ -241,6 +241,13 @@ def folded_inference(model):
 VIEWS = (1, 2, 4)  # see EmotionClassifier
 
 
+def add_views_option(parser, default, why=""):
+    """The --views option of every script that classifies faces."""
+    parser.add_argument("--views", type=int, choices=VIEWS, default=default,
+                        help="views averaged per face: 1 the face alone, 2 with its mirror image, 4 both also "
+                             f"shifted half a pixel (default {default}{why})")
+
+
 class EmotionClassifier:
     """All faces of a frame in one call of a compiled function (never model.predict per face).
 
@@ -271,7 +278,7 @@ class EmotionClassifier:
                 shifted = tf.nn.avg_pool2d(tf.pad(x, [[0, 0], [1, 0], [1, 0], [0, 0]], "SYMMETRIC"), 2, 1, "VALID")
                 batch += [shifted, shifted[:, :, ::-1]]
             p = forward(tf.concat(batch, axis=0))
-            return tf.reduce_mean(tf.reshape(p, [len(batch), tf.shape(x)[0], len(EMOTIONS)]), axis=0)
+            return tf.reduce_mean(tf.reshape(p, [len(batch), tf.shape(x)[0], -1]), axis=0)
 
         self._run = run
         self(np.zeros((1, FACE_SIZE, FACE_SIZE), np.uint8))  # trace now, not on the first live frame

@@ -211,6 +211,7 @@ class Analyser:
 
 
 def parse_args(argv):
+    from pipeline import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
     p.add_argument("--model", type=Path, default=HERE / "model.h5")
@@ -219,9 +220,7 @@ def parse_args(argv):
     p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes, labels and emoji here")
     p.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th video frame")
     p.add_argument("--no-detect", action="store_true", help="inputs are face crops: the whole image is the face")
-    p.add_argument("--views", type=int, choices=(1, 2, 4), default=4,
-                   help="views averaged per face: 1 the face alone, 2 with its mirror image, "
-                        "4 both also shifted half a pixel (default 4, the most accurate)")
+    add_views_option(p, default=4, why=", the most accurate")
     args = p.parse_args(argv)
     if args.every < 1:
         p.error(f"--every must be at least 1; received {args.every}")

@@ -253,7 +253,6 @@ def main(argv=None):
         result["test_accuracy_4_views"] = float(np.mean(tta.argmax(1) == y_test))
         result["test_n"] = int(len(y_test))
     state.update(result, finished=True, params=int(model.count_params()))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic.save_model(model, args.out, include_optimizer=False)
     state["model_bytes"] = args.out.stat().st_size
     atomic.write_text(state_path, json.dumps(state, indent=1))

@@ -36,12 +36,13 @@ def decode(path, limit):
 
 
 def main(argv=None):
+    from pipeline import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("video", type=Path)
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
     p.add_argument("--seed-frames", type=int, default=100, help="frames to time the slow seed loop on")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
-    p.add_argument("--views", type=int, choices=(1, 2, 4), default=1, help="as gui.py --views")
+    add_views_option(p, default=1)
     args = p.parse_args(argv)
 
     import cv2
