@@ -19,10 +19,8 @@ import atomic
 HERE = Path(__file__).resolve().parent
 
 
-def predict_probs(model, faces, views=4, batch_size=256):
-    """Softmax rows for uint8 faces [N, 48, 48], through the app's own classifier (see EmotionClassifier)."""
-    from pipeline import EmotionClassifier
-    classifier = EmotionClassifier(model, views=views)
+def predict_probs(classifier, faces, batch_size=256):
+    """Softmax rows for uint8 faces [N, 48, 48], through the app's own classifier (pipeline.EmotionClassifier)."""
     faces = np.asarray(faces, np.uint8)
     return np.concatenate([classifier(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]) \
         if len(faces) else np.zeros((0, 7), np.float32)
@@ -73,12 +71,10 @@ def detect_faces(items):
     return np.stack(faces), np.asarray(labels, np.int32), paths, skipped, no_face
 
 
-def ms_per_face(model, views=4, runs=50):
-    """Median milliseconds to classify one face (batch of 1) with the app's classifier."""
+def ms_per_face(classifier, runs=50):
+    """Median milliseconds to classify one face (batch of 1)."""
     import time
 
-    from pipeline import EmotionClassifier
-    classifier = EmotionClassifier(model, views=views)
     face = np.full((1, 48, 48), 128, np.uint8)
     times = []
     for _ in range(runs):
@@ -107,9 +103,9 @@ def format_report(report):
     return "\n".join(lines)
 
 
-def evaluate(model, faces, labels, views=4):
+def evaluate(classifier, faces, labels):
     from emotions import EMOTIONS
-    probs = predict_probs(model, faces, views=views)
+    probs = predict_probs(classifier, faces)
     pred = probs.argmax(axis=1)
     matrix = confusion_matrix(labels, pred, len(EMOTIONS))
     present = sorted(set(int(v) for v in labels))
@@ -119,7 +115,7 @@ def evaluate(model, faces, labels, views=4):
         "labels": list(EMOTIONS),
         "per_class": per_class_scores(matrix, EMOTIONS, present),
         "confusion": matrix.tolist(),
-        "views": views,
+        "views": classifier.views,
     }
 
 
@@ -139,7 +135,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     import dataset
-    from pipeline import ModelError, load_model
+    from pipeline import EmotionClassifier, ModelError, load_model
 
     is_csv = args.data.suffix.lower() == ".csv"
     if args.detect and is_csv:
@@ -159,9 +155,10 @@ def main(argv=None):
         print(f"skipped {path}: {why}", file=sys.stderr)
     if skipped:
         print(f"Skipped {len(skipped)} unreadable file(s).", file=sys.stderr)
-    report = evaluate(model, faces, labels, views=args.views)
+    classifier = EmotionClassifier(model, views=args.views)
+    report = evaluate(classifier, faces, labels)
     report.update(data=str(args.data), model=str(args.model), skipped=len(skipped), usage=args.usage,
-                  ms_per_face=ms_per_face(model, views=args.views),
+                  ms_per_face=ms_per_face(classifier),
                   model_bytes=args.model.stat().st_size)
     if args.detect:
         report["no_face"] = no_face

@@ -95,8 +95,8 @@ def soft_targets(x, y, teachers, weight):
 
     from emotions import EMOTIONS
     from evaluate import predict_probs
-    from pipeline import load_model
-    taught = np.mean([predict_probs(load_model(t), x) for t in teachers], axis=0)
+    from pipeline import EmotionClassifier
+    taught = np.mean([predict_probs(EmotionClassifier(t, views=4), x) for t in teachers], axis=0)
     print(f"The teachers agree with the labels on {np.mean(taught.argmax(1) == y):.1%} of the training images.")
     return (weight * taught + (1 - weight) * np.eye(len(EMOTIONS))[y]).astype(np.float32)
 
@@ -244,11 +244,12 @@ def main(argv=None):
         return 130
 
     from evaluate import predict_probs
+    from pipeline import EmotionClassifier
     result = {"val_accuracy": history[-1].get("val_accuracy")}
     if test is not None:
         x_test, y_test = test[0], test[1]
-        plain = predict_probs(model, x_test, views=1)
-        tta = predict_probs(model, x_test, views=4)  # as evaluate.py classifies
+        plain = predict_probs(EmotionClassifier(model, views=1), x_test)
+        tta = predict_probs(EmotionClassifier(model, views=4), x_test)  # as evaluate.py classifies
         result["test_accuracy"] = float(np.mean(plain.argmax(1) == y_test))
         result["test_accuracy_4_views"] = float(np.mean(tta.argmax(1) == y_test))
         result["test_n"] = int(len(y_test))
