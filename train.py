@@ -89,6 +89,17 @@ def make_train_dataset(x, y, batch_size, seed):
             .prefetch(2))
 
 
+def seed_random_streams(seed, epochs_done):
+    """Seed shuffling, augmentation and dropout; returns the shuffle seed.
+
+    A run resumed after epochs_done epochs gets new streams: with the first seed again it would replay the
+    first epochs' batches, augmentations included, exactly.
+    """
+    import keras
+    keras.utils.set_random_seed(seed + epochs_done)
+    return seed + epochs_done
+
+
 def soft_targets(x, y, teachers, weight):
     """Label rows mixed with the teachers' mean predictions (4 views each): weight * teachers + rest * label."""
     import numpy as np
@@ -174,7 +185,7 @@ def main(argv=None):
     from emotions import EMOTIONS
     from model import build_model
 
-    keras.utils.set_random_seed(settings["seed"])
+    data_seed = seed_random_streams(settings["seed"], len(state["history"]) if args.resume else 0)
     if settings["val_split"]:
         tr, va = dataset.stratified_split(y, settings["val_split"], seed=settings["seed"])
         x_val, y_val = x[va], y[va]
@@ -199,7 +210,7 @@ def main(argv=None):
             except ModelError as e:
                 sys.exit(f"error: --teacher: {e}")
             atomic.save_array(targets_path, targets)  # so that a resumed run need not ask the teachers again
-    train_ds = make_train_dataset(x, targets, settings["batch_size"], settings["seed"])
+    train_ds = make_train_dataset(x, targets, settings["batch_size"], data_seed)
     val_ds = make_eval_dataset(x_val, y_val) if settings["val_split"] else None
 
     if args.resume:

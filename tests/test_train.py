@@ -116,3 +116,21 @@ def test_missing_or_wrong_data_layout(tmp_path):
     wrong = run_script("train.py", "--data", tmp_path / "bad", "--run-dir", tmp_path / "r")
     assert wrong.returncode != 0 and "unknown emotion folder(s) joy" in wrong.stderr
     assert "Traceback" not in missing.stderr + wrong.stderr
+
+
+def test_a_resumed_run_draws_new_batches():
+    import numpy as np
+
+    import train
+    x = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    ids = np.zeros((64, 7), np.float32)
+    ids[:, 0] = np.arange(64)  # target rows pass through unchanged, so they show the order the images came in
+
+    def first_epoch_order(epochs_done):
+        seed = train.seed_random_streams(1, epochs_done)
+        return np.concatenate([t[:, 0] for _, t in train.make_train_dataset(x, ids, 16, seed).as_numpy_iterator()])
+
+    fresh = first_epoch_order(0)
+    assert sorted(fresh) == list(range(64))
+    assert np.array_equal(fresh, first_epoch_order(0))  # a fresh run is reproducible
+    assert not np.array_equal(fresh, first_epoch_order(3))  # a run resumed after 3 epochs does not replay epoch 1
