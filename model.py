@@ -10,7 +10,7 @@ INPUT_SHAPE = (48, 48, 1)
 def build_model(
     input_shape=INPUT_SHAPE,
     num_classes=len(EMOTIONS),
-    widths=(32, 64, 128, 256),
+    widths=(32, 64, 128, 384),
     convs_per_block=(1, 2, 2, 2),
     dropout=0.3,
     name="emojify_cnn",

@@ -1,7 +1,7 @@
 """Train the Emojify CNN on FER-2013 (Kaggle folder layout) and save model.h5.
 
     python train.py                          # data/train + data/test -> model.h5
-    python train.py --data ../shared/fer2013 --epochs 60
+    python train.py --data ../shared/fer2013 --epochs 80
     python train.py --resume                 # continue an interrupted run from its last epoch
 
 Every epoch is checkpointed to --run-dir (model + optimizer state), so an interrupted run loses at most
@@ -28,14 +28,14 @@ def parse_args(argv):
     p.add_argument("--out", type=Path, default=HERE / "model.h5", help="where to save the trained model")
     p.add_argument("--run-dir", type=Path, default=HERE / "runs" / "latest",
                    help="checkpoint, run JSON and curves PNG go here (default: runs/latest)")
-    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=80)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the warm-up + cosine schedule")
     p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW decoupled weight decay")
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
-    p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
+    p.add_argument("--widths", default="32,64,128,384", help="conv widths per block, comma separated")
     p.add_argument("--convs", default="1,2,2,2", help="conv layers per block, comma separated")
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
