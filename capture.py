@@ -15,9 +15,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-class SourceError(RuntimeError):
-    """A camera or video that cannot be opened or read."""
+from errors import SourceError  # noqa: E402  (callers catch it as capture.SourceError too)
 
 
 class VideoSource:

@@ -9,17 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emotions import EMOTIONS, label_index
-
-FACE_SIZE = 48
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+from config import FACE_SIZE, IMAGE_SUFFIXES
+from emotions import EMOTIONS, NUM_CLASSES, label_index
+from errors import DatasetError
 LAYOUT_HINT = ("expected a folder with one subfolder per emotion ("
                + ", ".join(EMOTIONS) + ") holding face images, as in the Kaggle FER-2013 download")
 CSV_USAGES = ("Training", "PublicTest", "PrivateTest")
-
-
-class DatasetError(ValueError):
-    """The data is missing or not in a layout we can read."""
 
 
 def as_uint8(image):
@@ -143,7 +138,7 @@ def load_csv(path, usage=None, size=FACE_SIZE):
                 label = int(row["emotion"])
                 pixels = np.array(row["pixels"].split(), dtype=np.float32)
                 side = int(round(len(pixels) ** 0.5))
-                if not 0 <= label < len(EMOTIONS) or side * side != len(pixels) or side == 0:
+                if not 0 <= label < NUM_CLASSES or side * side != len(pixels) or side == 0:
                     raise ValueError
             except (ValueError, TypeError, AttributeError):
                 skipped.append((where, "bad emotion or pixels"))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 # Order matches the FER-2013 folder names sorted alphabetically, i.e. the model's output units.
 EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+NUM_CLASSES = len(EMOTIONS)
 
 DISPLAY_NAMES = {
     "angry": "Angry",

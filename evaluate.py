@@ -15,15 +15,9 @@ from pathlib import Path
 import numpy as np
 
 import atomic
-
-HERE = Path(__file__).resolve().parent
-
-
-def predict_probs(classifier, faces, batch_size=256):
-    """Softmax rows for uint8 faces [N, 48, 48], through the app's own classifier (pipeline.EmotionClassifier)."""
-    faces = np.asarray(faces, np.uint8)
-    return np.concatenate([classifier(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]) \
-        if len(faces) else np.zeros((0, 7), np.float32)
+from cli import add_views_option, main_guard
+from config import FACE_SIZE, MODEL_PATH
+from errors import AppError
 
 
 def confusion_matrix(y_true, y_pred, n_classes):
@@ -48,8 +42,8 @@ def per_class_scores(matrix, labels, present):
 
 def detect_faces(items):
     """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
-    from dataset import FACE_SIZE, read_labelled, to_gray
-    from pipeline import FaceDetector, crop_faces
+    from dataset import read_labelled, to_gray
+    from faces import FaceDetector, crop_faces
     # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
     detector = FaceDetector(detect_width=640, min_face=0.1)
     faces, labels, paths, skipped, no_face = [], [], [], [], []
@@ -75,7 +69,7 @@ def ms_per_face(classifier, runs=50):
     """Median milliseconds to classify one face (batch of 1)."""
     import time
 
-    face = np.full((1, 48, 48), 128, np.uint8)
+    face = np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -96,15 +90,16 @@ def format_report(report):
     for name, s in report["per_class"].items():
         lines.append(f"{name:10s} {s['precision']:9.3f} {s['recall']:7.3f} {s['f1']:7.3f} {s['support']:8d}")
     lines.append("Confusion matrix (rows: true, columns: predicted):")
-    lines.append(" " * 10 + "".join(f"{name[:7]:>8s}" for name in labels))
+    lines.append(" " * 10 + "".join(f"{name:>9s}" for name in labels))
     for i, row in enumerate(report["confusion"]):
         if labels[i] in report["per_class"]:
-            lines.append(f"{labels[i]:10s}" + "".join(f"{v:8d}" for v in row))
+            lines.append(f"{labels[i]:10s}" + "".join(f"{v:9d}" for v in row))
     return "\n".join(lines)
 
 
 def evaluate(classifier, faces, labels):
     from emotions import EMOTIONS
+    from inference import predict_probs
     probs = predict_probs(classifier, faces)
     pred = probs.argmax(axis=1)
     matrix = confusion_matrix(labels, pred, len(EMOTIONS))
@@ -120,10 +115,9 @@ def evaluate(classifier, faces, labels):
 
 
 def parse_args(argv):
-    from pipeline import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("data", type=Path, help="folder of emotion subfolders, or fer2013.csv")
-    p.add_argument("--model", type=Path, default=HERE / "model.h5")
+    p.add_argument("--model", type=Path, default=MODEL_PATH)
     p.add_argument("--json", type=Path, help="write the report here (confusion-matrix PNG beside it)")
     p.add_argument("--detect", action="store_true", help="images are full photos: detect the face first")
     p.add_argument("--usage", choices=("Training", "PublicTest", "PrivateTest"),
@@ -132,25 +126,23 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+@main_guard
 def main(argv=None):
     args = parse_args(argv)
     import dataset
-    from pipeline import EmotionClassifier, ModelError, load_model
+    from inference import EmotionClassifier, load_model
 
     is_csv = args.data.suffix.lower() == ".csv"
     if args.detect and is_csv:
-        sys.exit("error: --detect needs image files; fer2013.csv holds ready 48x48 faces.")
+        raise AppError("--detect needs image files; fer2013.csv holds ready 48x48 faces.")
     if args.usage and not is_csv:
-        sys.exit("error: --usage applies to fer2013.csv only.")
-    try:
-        model = load_model(args.model)
-        no_face = []
-        if args.detect:
-            faces, labels, paths, skipped, no_face = detect_faces(dataset.list_folder(args.data))
-        else:
-            faces, labels, paths, skipped = dataset.load_any(args.data, usage=args.usage)
-    except (dataset.DatasetError, ModelError) as e:
-        sys.exit(f"error: {e}")
+        raise AppError("--usage applies to fer2013.csv only.")
+    model = load_model(args.model)
+    no_face = []
+    if args.detect:
+        faces, labels, paths, skipped, no_face = detect_faces(dataset.list_folder(args.data))
+    else:
+        faces, labels, paths, skipped = dataset.load_any(args.data, usage=args.usage)
     for path, why in skipped[:10]:
         print(f"skipped {path}: {why}", file=sys.stderr)
     if skipped:

@@ -11,121 +11,34 @@ import time
 STARTED = time.perf_counter()  # for the start-up figure: launch to first frame shown
 
 import argparse  # noqa: E402
-import os  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
+import tkinter as tk  # noqa: E402
 from pathlib import Path  # noqa: E402
+from tkinter import ttk  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from PIL import Image, ImageTk  # noqa: E402
+from tktooltip import ToolTip  # noqa: E402
 
-
-class Worker:
-    """Two threads off the Tk thread: a grabber that keeps only the newest frame (paced to the file's frame
-    rate for videos), and a processor that runs LiveProcessor on it. The Tk thread polls `latest`."""
-
-    def __init__(self, open_source, processor):
-        self.open_source = open_source  # called on the grabber thread: opening a camera can take seconds
-        self.processor = processor
-        self.source = None
-        self.stop = threading.Event()
-        self.paused = threading.Event()
-        self.fresh = threading.Condition()
-        self.frame = None               # (frame, captured time), newest wins
-        self.latest = None              # newest LiveFrame for the Tk thread
-        self.message = None             # text for the status bar (errors, end of video)
-        self.ended = False              # a video reached its end and its last frame was processed
-        self.error = None               # the source could not be opened
-        self.threads = [threading.Thread(target=self._grab, name="grabber", daemon=True),
-                        threading.Thread(target=self._process, name="processor", daemon=True)]
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def _grab(self):
-        from capture import Pacer, SourceError
-        try:
-            self.source = self.open_source()
-        except SourceError as e:
-            self.error = self.message = str(e)
-            return
-        pacer = None if self.source.is_live else Pacer(self.source.fps)
-        failures = 0
-        while not self.stop.is_set():
-            if self.paused.is_set():
-                if pacer:
-                    pacer.reset()
-                time.sleep(0.03)
-                continue
-            if pacer:
-                pacer.wait()
-            ok, frame = self.source.read()
-            if not ok or frame is None:
-                if not self.source.is_live:
-                    with self.fresh:
-                        self.frame = "end"
-                        self.fresh.notify()
-                    return
-                failures += 1
-                if failures == 30:
-                    self.message = (f"{self.source.name} stopped sending frames: check the cable, "
-                                    "or close other apps using it; still retrying.")
-                    print(f"warning: {self.message}", file=sys.stderr, flush=True)
-                time.sleep(0.03)
-                continue
-            if failures >= 30:
-                self.message = None
-            failures = 0
-            with self.fresh:
-                self.frame = (frame, time.perf_counter())
-                self.fresh.notify()
-
-    def _process(self):
-        while not self.stop.is_set():
-            with self.fresh:
-                if self.frame is None:
-                    self.fresh.wait(0.1)
-                item, self.frame = self.frame, None
-            if item is None:
-                if self.error:
-                    return
-                continue
-            if item == "end":
-                self.ended = True
-                self.message = "end of video"
-                return
-            self.latest = self.processor(*item)
-
-    def close(self):
-        self.stop.set()
-        with self.fresh:
-            self.fresh.notify_all()
-        for t in self.threads:
-            if t.is_alive():
-                t.join(timeout=2)
-        if self.source is not None:
-            self.source.release()
+from cli import add_views_option, main_guard  # noqa: E402
+from config import MODEL_PATH  # noqa: E402
+from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path  # noqa: E402
+from errors import AppError  # noqa: E402
+from live import LatestFrame, State  # noqa: E402
 
 
 class EmojifyApp:
-    """The window: video on the left, emoji, emotion, confidence and probability bars on the right."""
+    """The window: video on the left, emoji, emotion, confidence and probability bars on the right.
+
+    It draws the frames a LiveSession hands it and forwards the user's actions to that session.
+    """
 
     POLL_MS = 10
     EMOJI_SIZE = 200
 
-    def __init__(self, root, worker, source_label, exit_at_end=False):
-        import tkinter as tk
-        from tkinter import ttk
-
-        from PIL import Image, ImageTk
-        from tktooltip import ToolTip
-
-        from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path
-
-        self.root, self.worker, self.exit_at_end = root, worker, exit_at_end
-        self.ImageTk, self.Image = ImageTk, Image
-        self.names, self.no_face = DISPLAY_NAMES, NO_FACE
+    def __init__(self, root, session, source_label, exit_at_end=False):
+        self.root, self.session, self.exit_at_end = root, session, exit_at_end
+        self.source_label = source_label
+        self.latest = session.add_consumer(LatestFrame())
         self.frames_shown = 0
         self.faces_now = 0
         self.faces_seen = 0
@@ -135,34 +48,48 @@ class EmojifyApp:
         self.latency = 0.0
         self.last_shown = None
         self.first_frame_s = None
+        self.reported = None
         self.closed = False
 
         root.title("Emojify")
         root.configure(padx=8, pady=8)
-        root.protocol("WM_DELETE_WINDOW", self.close)
-        for key in ("<KeyPress-q>", "<KeyPress-Q>", "<Escape>"):
-            root.bind(key, lambda e: self.close())
-        root.bind("<space>", lambda e: self.toggle_pause())
-        root.bind("<KeyPress-m>", lambda e: self.toggle_mirror())
+        self._build_keys()
+        self._build_video()
+        self._build_side_panel()
+        self._build_controls()
+        self._build_status_bar()
+        root.focus_force()
+        session.start()
+        root.after(self.POLL_MS, self.poll)
 
-        w, h = worker.processor.display_size
-        self.video = tk.Label(root, bg="black", width=w, height=h)
+    def _build_keys(self):
+        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        for key in ("<KeyPress-q>", "<KeyPress-Q>", "<Escape>"):
+            self.root.bind(key, lambda e: self.close())
+        self.root.bind("<space>", lambda e: self.toggle_pause())
+        self.root.bind("<KeyPress-m>", lambda e: self.toggle_mirror())
+
+    def _build_video(self):
+        w, h = self.session.processor.display_size
+        self.video = tk.Label(self.root, bg="black", width=w, height=h)
         self.video.grid(row=0, column=0, rowspan=2, sticky="nsew")
         self.photo = ImageTk.PhotoImage(Image.new("RGB", (w, h)))
         self.video.configure(image=self.photo)
 
-        side = ttk.Frame(root, padding=(12, 0, 0, 0))
+    def _build_side_panel(self):
+        size = self.EMOJI_SIZE
+        side = ttk.Frame(self.root, padding=(12, 0, 0, 0))
         side.grid(row=0, column=1, sticky="n")
         # PhotoImages live on self, or Tk would show blank images after garbage collection.
         self.emoji_photos = {e: ImageTk.PhotoImage(Image.open(emoji_path(e)).resize(
-            (self.EMOJI_SIZE, self.EMOJI_SIZE), Image.LANCZOS)) for e in (*EMOTIONS, NO_FACE)}
+            (size, size), Image.LANCZOS)) for e in (*EMOTIONS, NO_FACE)}
         self.emoji = ttk.Label(side, image=self.emoji_photos[NO_FACE])
         self.emoji.pack()
         self.emotion_text = ttk.Label(side, text="No face", font=("TkDefaultFont", 20, "bold"))
         self.emotion_text.pack(pady=(8, 0))
         self.confidence_text = ttk.Label(side, text="looking for a face...", font=("TkDefaultFont", 12))
         self.confidence_text.pack()
-        self.bars = tk.Canvas(side, width=self.EMOJI_SIZE + 40, height=22 * len(EMOTIONS), highlightthickness=0)
+        self.bars = tk.Canvas(side, width=size + 40, height=22 * len(EMOTIONS), highlightthickness=0)
         self.bars.pack(pady=(10, 0))
         self.bar_items = []
         for i, e in enumerate(EMOTIONS):
@@ -170,12 +97,13 @@ class EmojifyApp:
             self.bar_items.append(self.bars.create_rectangle(80, 22 * i + 4, 80, 22 * i + 17, fill="#4a90d9",
                                                              width=0))
 
-        controls = ttk.Frame(root, padding=(12, 0, 0, 0))
+    def _build_controls(self):
+        controls = ttk.Frame(self.root, padding=(12, 0, 0, 0))
         controls.grid(row=1, column=1, sticky="s")
         self.pause_button = ttk.Button(controls, text="Pause", command=self.toggle_pause, takefocus=False)
         self.pause_button.pack(fill="x")
         ToolTip(self.pause_button, msg="Freeze the picture (Space)", delay=0.4)
-        self.mirror_var = tk.BooleanVar(value=worker.processor.mirror)
+        self.mirror_var = tk.BooleanVar(value=self.session.processor.mirror)
         mirror = ttk.Checkbutton(controls, text="Mirror", variable=self.mirror_var, command=self.apply_mirror,
                                  takefocus=False)
         mirror.pack(fill="x", pady=4)
@@ -184,45 +112,42 @@ class EmojifyApp:
         quit_button.pack(fill="x")
         ToolTip(quit_button, msg="Close Emojify (Q or Esc)", delay=0.4)
 
-        self.status = ttk.Label(root, text=f"{source_label}: starting...", anchor="w")
+    def _build_status_bar(self):
+        self.status = ttk.Label(self.root, text=f"{self.source_label}: starting...", anchor="w")
         self.status.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(6, 0))
-        root.focus_force()
-        self.worker.start()
-        self.root.after(self.POLL_MS, self.poll)
 
     def toggle_pause(self):
-        if self.worker.paused.is_set():
-            self.worker.paused.clear()
-            self.pause_button.configure(text="Pause")
+        if self.session.state is State.PAUSED:
+            self.session.resume()
         else:
-            self.worker.paused.set()
-            self.pause_button.configure(text="Resume")
+            self.session.pause()
+        paused = self.session.state is State.PAUSED
+        self.pause_button.configure(text="Resume" if paused else "Pause")
 
     def toggle_mirror(self):
         self.mirror_var.set(not self.mirror_var.get())
         self.apply_mirror()
 
     def apply_mirror(self):
-        self.worker.processor.mirror = bool(self.mirror_var.get())
-        self.worker.processor.pipeline.reset()
+        self.session.set_mirror(self.mirror_var.get())
 
     def poll(self):
         if self.closed:
             return
-        frame, self.worker.latest = self.worker.latest, None
+        frame = self.latest.take()
         if frame is not None:
             self.show(frame)
         self.update_status()
-        if self.worker.ended and self.worker.latest is None and self.exit_at_end:
+        if self.exit_at_end and self.session.state is State.ENDED and frame is None:
             self.close()
             return
         self.root.after(self.POLL_MS, self.poll)
 
     def show(self, live):
         h, w = live.image.shape[:2]
-        image = self.Image.fromarray(live.image)
+        image = Image.fromarray(live.image)
         if (self.photo.width(), self.photo.height()) != (w, h):
-            self.photo = self.ImageTk.PhotoImage(image)
+            self.photo = ImageTk.PhotoImage(image)
             self.video.configure(image=self.photo)
         else:
             self.photo.paste(image)  # reusing the PhotoImage is much cheaper than a new one per frame
@@ -243,8 +168,8 @@ class EmojifyApp:
             self.emojis_shown[emotion] = self.emojis_shown.get(emotion, 0) + 1
             self.confidence_text.configure(text=f"confidence {main.confidence:.0%}")
         if emotion != self.shown_emotion:
-            self.emoji.configure(image=self.emoji_photos[emotion or self.no_face])
-            self.emotion_text.configure(text=self.names[emotion] if emotion else "No face")
+            self.emoji.configure(image=self.emoji_photos[emotion or NO_FACE])
+            self.emotion_text.configure(text=DISPLAY_NAMES[emotion] if emotion else "No face")
             if not main:
                 self.confidence_text.configure(text="no face in view")
             self.shown_emotion = emotion
@@ -253,22 +178,28 @@ class EmojifyApp:
             self.bars.coords(item, 80, 22 * i + 4, 80 + p * (self.EMOJI_SIZE - 40), 22 * i + 17)
 
     def update_status(self):
-        w = self.worker
-        name = w.source.name if w.source else "source"
-        if w.message:
-            text = f"{name}: {w.message}" if not w.error else w.message
-        elif w.paused.is_set():
+        status = self.session.status
+        name = self.session.source_name
+        if status.state is State.SOURCE_LOST and self.reported is not status:
+            print(f"warning: {status.message}", file=sys.stderr, flush=True)
+            self.reported = status
+        if status.state is State.NO_SOURCE:
+            text = status.message
+        elif status.message:
+            text = f"{name}: {status.message}"
+        elif status.state is State.PAUSED:
             text = f"{name}: paused"
         elif self.frames_shown:
             n = self.faces_now
             text = (f"{name}  |  {self.fps:4.1f} fps  |  latency {self.latency * 1000:3.0f} ms  |  "
                     f"{n} face{'s' if n != 1 else ''}")
         else:
-            text = f"{name}: starting..."
+            text = f"{self.source_label}: starting..."
         if self.status.cget("text") != text:
             self.status.configure(text=text)
         # Problems with the source also go over the picture, where the user is looking.
-        overlay = w.message if w.message and w.message != "end of video" or w.error else ""
+        problem = status.state in (State.NO_SOURCE, State.SOURCE_LOST, State.ERROR)
+        overlay = status.message if problem else ""
         if self.video.cget("text") != overlay:
             self.video.configure(text=overlay, compound="center", fg="white", wraplength=400,
                                  font=("TkDefaultFont", 14, "bold"))
@@ -277,7 +208,7 @@ class EmojifyApp:
         if self.closed:
             return
         self.closed = True
-        self.worker.close()
+        self.session.close()
         self.root.destroy()
 
     def summary(self):
@@ -288,12 +219,11 @@ class EmojifyApp:
 
 
 def parse_args(argv):
-    from pipeline import add_views_option
     p = argparse.ArgumentParser(description="Live emotion recognition with emoji.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
     src.add_argument("--source", help="a video file (or synth:640x480 for a test pattern) instead of a webcam")
-    p.add_argument("--model", type=Path, default=HERE / "model.h5", help="trained model (default: model.h5)")
+    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model (default: model.h5)")
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
@@ -308,48 +238,36 @@ def parse_args(argv):
     return args
 
 
+@main_guard
 def main(argv=None):
     args = parse_args(argv)
-    import tkinter as tk
-
-    from capture import SourceError, open_source
-    from live import build_live_processor
-    from pipeline import ModelError, load_model
+    from capture import open_source
+    from faces import FaceDetector
+    from inference import load_model
+    from live import LiveSession, build_live_processor
 
     spec = args.source if args.source is not None else args.camera
     is_file = args.source is not None and not args.source.startswith("synth:")
     if is_file:  # a bad file is a mistake on the command line: say so before any window opens
-        try:
-            open_source(spec).release()
-        except SourceError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+        open_source(spec).release()
+    FaceDetector()  # the same for a missing face-detector file
+    model = load_model(args.model)
     try:
         root = tk.Tk()
     except tk.TclError as e:
-        print(f"error: cannot open a window ({e}); run Emojify on a desktop session with a display.",
-              file=sys.stderr)
-        return 2
-    root.withdraw()
-    try:
-        model = load_model(args.model)
-    except ModelError as e:
-        root.destroy()
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        raise AppError(f"cannot open a window ({e}); run Emojify on a desktop session with a display.") from None
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    processor = build_live_processor(model, args.size, mirror, views=args.views)
-    worker = Worker(lambda: open_source(spec), processor)
+    session = LiveSession(lambda: open_source(spec), build_live_processor(model, args.size, mirror,
+                                                                          views=args.views))
     label = args.source if args.source is not None else f"camera {args.camera}"
-    app = EmojifyApp(root, worker, label, exit_at_end=args.exit_at_end)
-    root.deiconify()
+    app = EmojifyApp(root, session, label, exit_at_end=args.exit_at_end)
     try:
         root.mainloop()
     except KeyboardInterrupt:
         app.close()
     print(app.summary())
-    if worker.error:
-        print(f"error: {worker.error}", file=sys.stderr)
+    if session.state is State.NO_SOURCE:
+        print(f"error: {session.status.message}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,14 +2,15 @@
 import keras
 from keras import layers
 
-from emotions import EMOTIONS
+from config import FACE_SIZE
+from emotions import NUM_CLASSES
 
-INPUT_SHAPE = (48, 48, 1)
+INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
 
 def build_model(
     input_shape=INPUT_SHAPE,
-    num_classes=len(EMOTIONS),
+    num_classes=NUM_CLASSES,
     widths=(32, 64, 128, 384),
     convs_per_block=(1, 2, 2, 2),
     dropout=0.3,

@@ -18,10 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 from atomic import atomic_path, partial_path
-
-HERE = Path(__file__).resolve().parent
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+from cli import add_views_option, main_guard
+from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
+from errors import OutputError
 
 
 class InputError(Exception):
@@ -116,7 +115,8 @@ def face_records(source, frame_index, time_s, faces):
 
 class Analyser:
     def __init__(self, classifier, outputs, every=1, detect=True):
-        from pipeline import Face, FaceDetector, FramePipeline, load_emojis
+        from faces import Face, FaceDetector, FramePipeline
+        from overlay import load_emojis
         # Photos hold faces of any size: detect at up to 960 px wide, faces down to 1/25 of the shorter side.
         self.pipeline = FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04))
         self.classifier, self.Face = classifier, Face
@@ -206,15 +206,14 @@ class Analyser:
         return n_faces, {"frames": index, "analysed": analysed, "dominant": dominant, "share": share}
 
     def draw(self, frame, faces):
-        from pipeline import draw_faces
+        from overlay import draw_faces
         return draw_faces(frame, faces, self.emojis)
 
 
 def parse_args(argv):
-    from pipeline import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
-    p.add_argument("--model", type=Path, default=HERE / "model.h5")
+    p.add_argument("--model", type=Path, default=MODEL_PATH)
     p.add_argument("--json", type=Path, help="write one JSON line per face here")
     p.add_argument("--csv", type=Path, help="write one CSV row per face here")
     p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes, labels and emoji here")
@@ -227,9 +226,10 @@ def parse_args(argv):
     return args
 
 
+@main_guard
 def main(argv=None):
     args = parse_args(argv)
-    from pipeline import EmotionClassifier, ModelError, load_model
+    from inference import EmotionClassifier, load_model
 
     items, errors = expand_inputs(args.inputs)
     for line in errors:
@@ -237,16 +237,11 @@ def main(argv=None):
     if not items:
         print("error: nothing to analyse", file=sys.stderr)
         return 1
-    try:
-        classifier = EmotionClassifier(load_model(args.model), views=args.views)
-    except ModelError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    classifier = EmotionClassifier(load_model(args.model), views=args.views)
     try:
         outputs = Outputs(args.json, args.csv, args.annotate, protect=[p for p, _ in items])
     except OSError as e:
-        print(f"error: cannot create output: {e}", file=sys.stderr)
-        return 2
+        raise OutputError(f"cannot create output: {e}") from None
     analyser = Analyser(classifier, outputs, every=args.every, detect=not args.no_detect)
     failed, read, faces, videos = len(errors), 0, 0, {}
     started = time.perf_counter()

@@ -36,7 +36,7 @@ def decode(path, limit):
 
 
 def main(argv=None):
-    from pipeline import add_views_option
+    from cli import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("video", type=Path)
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
@@ -50,7 +50,9 @@ def main(argv=None):
 
     from benchmarks.seed import SeedLoop, build_seed_model
     from live import build_live_processor
-    from pipeline import CASCADE_PATH, ModelError, import_tensorflow, load_model
+    from config import CASCADE_PATH
+    from errors import ModelError
+    from inference import import_tensorflow, load_model
 
     frames, decode_ms = decode(args.video, args.frames)
     import_tensorflow()

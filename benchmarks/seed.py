@@ -2,6 +2,8 @@
 import cv2
 import numpy as np
 
+from emotions import NUM_CLASSES
+
 
 def build_seed_model():
     """Conv32-Conv64-Pool-Conv128-Pool-Conv128-Pool-Dense1024, as in the seed scripts (Adam)."""
@@ -22,7 +24,7 @@ def build_seed_model():
         layers.Flatten(),
         layers.Dense(1024, activation="relu"),
         layers.Dropout(0.5),
-        layers.Dense(7, activation="softmax"),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
     ], name="seed_cnn")
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="categorical_crossentropy", metrics=["accuracy"])
     return model

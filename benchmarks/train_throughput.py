@@ -30,16 +30,17 @@ def main(argv=None):
 
     import numpy as np
 
-    from pipeline import import_tensorflow
+    from emotions import NUM_CLASSES
+    from inference import import_tensorflow
     import_tensorflow()
     from benchmarks.seed import build_seed_model
     from model import build_model
-    from train import compile_for_training, make_train_dataset
+    from training import compile_for_training, make_train_dataset
 
     rng = np.random.default_rng(0)
     n = args.batch_size * 50
     x = rng.integers(0, 256, (n, 48, 48), dtype=np.uint8)
-    y = rng.integers(0, 7, n).astype(np.int32)
+    y = rng.integers(0, NUM_CLASSES, n).astype(np.int32)
     data = make_train_dataset(x, y, args.batch_size, seed=0)
     settings = {"epochs": 30, "lr": 2e-3, "weight_decay": 0.05, "label_smoothing": 0.1}
     ours = compile_for_training(build_model(), settings, steps_per_epoch=400)

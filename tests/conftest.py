@@ -12,8 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 FER = ROOT.parent / "shared" / "fer2013"
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 @pytest.fixture(scope="session")
 def fer_test_dir():
@@ -31,7 +29,7 @@ def fer_faces(fer_test_dir):
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """A real, small, untrained Keras model saved as .h5 like train.py does."""
-    from pipeline import import_tensorflow
+    from inference import import_tensorflow
     import_tensorflow()
     import keras
 

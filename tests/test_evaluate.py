@@ -12,7 +12,7 @@ from emotions import EMOTIONS
 
 @pytest.fixture(scope="module")
 def brightness_model(tmp_path_factory):
-    from pipeline import import_tensorflow
+    from inference import import_tensorflow
     import_tensorflow()
     import keras
     from keras import layers

@@ -125,8 +125,8 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
 
     import gui
     from capture import open_source
-    from live import build_live_processor
-    from pipeline import load_model
+    from inference import load_model
+    from live import LiveSession, build_live_processor
 
     monkeypatch.setenv("DISPLAY", display)
     root = tk.Tk()
@@ -136,8 +136,8 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
         sources.append(open_source(str(face_video)))
         return sources[-1]
 
-    worker = gui.Worker(opener, build_live_processor(load_model(tiny_model_path)))
-    app = gui.EmojifyApp(root, worker, "clip")
+    session = LiveSession(opener, build_live_processor(load_model(tiny_model_path)))
+    app = gui.EmojifyApp(root, session, "clip")
     deadline = time.time() + 30
     while app.frames_shown < 5 and time.time() < deadline:
         root.update()
@@ -145,7 +145,7 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     assert app.frames_shown >= 5 and app.shown_emotion in EMOTIONS
     assert sources[0].cap.isOpened()
     root.tk.call(root.protocol("WM_DELETE_WINDOW"))
-    assert app.closed and not any(t.is_alive() for t in worker.threads)
+    assert app.closed and not any(t.is_alive() for t in session.threads)
     assert not sources[0].cap.isOpened()  # the video (or camera) was released
     with pytest.raises(tk.TclError):
         root.winfo_exists()  # the window is gone

@@ -92,7 +92,7 @@ def test_no_detect_treats_each_image_as_a_face(inputs, tiny_model_path, tmp_path
     assert result.returncode == 0, result.stderr
     records = read_jsonl(tmp_path / "r.jsonl")
     assert [r["box"] for r in records] == [[0, 0, 48, 48]] * 2
-    from pipeline import EmotionClassifier, load_model
+    from inference import EmotionClassifier, load_model
     crop = cv2.imread(str(inputs["crops"] / "happy.jpg"), cv2.IMREAD_GRAYSCALE)
     expected = EmotionClassifier(load_model(tiny_model_path))(crop[None])[0]
     np.testing.assert_allclose([records[0]["probabilities"][e] for e in EMOTIONS], expected, atol=1e-4)

@@ -7,6 +7,7 @@ import time
 import cv2
 
 from conftest import ROOT, make_face_folder, run_script
+from emotions import NUM_CLASSES
 
 SMALL = ("--widths", "8,16", "--convs", "1,1", "--batch-size", "16")
 
@@ -31,9 +32,9 @@ def test_one_epoch_end_to_end(tmp_path):
     assert record["test_n"] == 21 and 0 <= record["test_accuracy"] <= 1
     assert record["settings"]["epochs"] == 1
     assert cv2.imread(str(run / "curves.png")) is not None
-    from pipeline import load_model
+    from inference import load_model
     first = load_model(out)
-    assert first.output_shape == (None, 7)
+    assert first.output_shape == (None, NUM_CLASSES)
 
     # a second schedule starting from those weights (fine-tuning)
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
@@ -99,7 +100,7 @@ def test_resumed_distillation_reuses_its_soft_targets(tmp_path):
     args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL, "--teacher", teacher]
     kill_after_first_epoch(args, run / "run.json")
     targets = np.load(run / "soft_targets.npy", allow_pickle=False)
-    assert targets.ndim == 2 and targets.shape[1] == 7 and np.allclose(targets.sum(1), 1, atol=1e-5)
+    assert targets.ndim == 2 and targets.shape[1] == NUM_CLASSES and np.allclose(targets.sum(1), 1, atol=1e-5)
     assert np.all(targets.max(1) >= 0.5)  # the label keeps half the weight
 
     teacher.unlink()  # the teachers are no longer needed once their targets are saved
@@ -121,14 +122,14 @@ def test_missing_or_wrong_data_layout(tmp_path):
 def test_a_resumed_run_draws_new_batches():
     import numpy as np
 
-    import train
+    import training
     x = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
-    ids = np.zeros((64, 7), np.float32)
+    ids = np.zeros((64, NUM_CLASSES), np.float32)
     ids[:, 0] = np.arange(64)  # target rows pass through unchanged, so they show the order the images came in
 
     def first_epoch_order(epochs_done):
-        seed = train.seed_random_streams(1, epochs_done)
-        return np.concatenate([t[:, 0] for _, t in train.make_train_dataset(x, ids, 16, seed).as_numpy_iterator()])
+        seed = training.seed_random_streams(1, epochs_done)
+        return np.concatenate([t[:, 0] for _, t in training.make_train_dataset(x, ids, 16, seed).as_numpy_iterator()])
 
     fresh = first_epoch_order(0)
     assert sorted(fresh) == list(range(64))

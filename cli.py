@@ -1,0 +1,28 @@
+"""What every command-line script shares: the error contract and the options common to several scripts."""
+import functools
+import sys
+
+from errors import AppError
+from inference import VIEWS
+
+
+def main_guard(main):
+    """Wrap a script's main(argv=None): an AppError becomes one `error: ...` line on stderr and exit code 2.
+
+    Any other exception is a bug and keeps its traceback.
+    """
+    @functools.wraps(main)
+    def guarded(argv=None):
+        try:
+            return main(argv)
+        except AppError as e:
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            return 2
+    return guarded
+
+
+def add_views_option(parser, default, why=""):
+    """The --views option of every script that classifies faces."""
+    parser.add_argument("--views", type=int, choices=VIEWS, default=default,
+                        help="views averaged per face: 1 the face alone, 2 with its mirror image, 4 both also "
+                             f"shifted half a pixel (default {default}{why})")

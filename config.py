@@ -1,0 +1,14 @@
+"""Settings every module shares: where the app's own files are, the face size, the file types it reads."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+MODEL_PATH = ROOT / "model.h5"
+CASCADE_PATH = ROOT / "haarcascade_frontalface_default.xml"
+
+FACE_SIZE = 48  # FER-2013 faces are 48x48 grayscale: the model's input
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
+
+# TensorFlow's C++ log: "2" keeps errors, drops the notices it prints on every start.
+TF_LOG_LEVEL = "2"

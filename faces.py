@@ -1,0 +1,212 @@
+"""Where the faces are and how they feel, frame by frame: small callable stages, each testable alone.
+
+FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between detections), crop_faces
+(boxes -> 48x48 faces), a classifier from inference.py (faces -> probabilities, one batched call per
+frame) and Smoother (steadies each face over frames); FramePipeline chains them.
+"""
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from config import CASCADE_PATH, FACE_SIZE
+from emotions import EMOTIONS
+from errors import ResourceError
+
+
+class FaceDetector:
+    """Haar cascade run on a downscaled grayscale frame; boxes come back in full-frame pixels.
+
+    Faces in a webcam frame are large, so detecting at `detect_width` pixels wide finds the same faces
+    as the full frame at a fraction of the cost.
+    """
+
+    def __init__(self, cascade_path=CASCADE_PATH, detect_width=320, scale_factor=1.1, min_neighbors=5,
+                 min_face=0.2):
+        self.cascade_path = Path(cascade_path)
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message, not OpenCV's
+        try:
+            self.cascade = cv2.CascadeClassifier(str(cascade_path))
+        finally:
+            cv2.utils.logging.setLogLevel(level)
+        if self.cascade.empty():
+            raise ResourceError(f"cannot load the face detector {cascade_path}; "
+                                "restore haarcascade_frontalface_default.xml from the repository.")
+        if not 0 < min_face < 1:
+            raise ValueError(f"min_face is a fraction of the frame's shorter side; received {min_face!r}.")
+        self.detect_width = detect_width
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_face = min_face
+
+    def __call__(self, gray):
+        h, w = gray.shape[:2]
+        scale = 1.0
+        if self.detect_width and w > self.detect_width:
+            scale = self.detect_width / w
+            gray = cv2.resize(gray, (self.detect_width, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        side = max(24, int(min(gray.shape[:2]) * self.min_face))
+        boxes = self.cascade.detectMultiScale(gray, scaleFactor=self.scale_factor,
+                                              minNeighbors=self.min_neighbors, minSize=(side, side))
+        if len(boxes) == 0:
+            return np.zeros((0, 4), np.int32)
+        boxes = np.round(np.asarray(boxes, np.float64) / scale).astype(np.int32)
+        return boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")]  # largest (main) face first
+
+
+class FaceTracker:
+    """A FaceDetector run on the whole frame every `every` frames; in between, each face is followed by
+    matching its patch from the last detection inside a window around its last box, at `track_px` scale.
+
+    Faces barely move between frames, so a template match costs a fraction of a millisecond where a Haar
+    search around the face costs several; a new face appears at the next full detection, at most `every`
+    frames later, and a face whose match score drops below `min_score` is let go until then.
+    """
+
+    def __init__(self, detector=None, every=8, margin=0.25, track_px=32, min_score=0.6):
+        self.detector = detector or FaceDetector()
+        self.every, self.margin, self.track_px, self.min_score = every, margin, track_px, min_score
+        self.reset()
+
+    def reset(self):
+        self.boxes = np.zeros((0, 4), np.int32)
+        self.templates = []
+        self.count = 0
+
+    def __call__(self, gray):
+        if self.count % self.every == 0 or not len(self.boxes):
+            self.boxes = self.detector(gray)
+            self.templates = list(crop_faces(gray, self.boxes, self.track_px))
+            self.count = 1
+            return self.boxes
+        self.count += 1
+        boxes, templates = [], []
+        for box, template in zip(self.boxes, self.templates):
+            moved = self._follow(gray, box, template)
+            if moved is not None:
+                boxes.append(moved)
+                templates.append(template)
+        self.boxes = np.array(boxes, np.int32).reshape(-1, 4)
+        self.templates = templates
+        return self.boxes
+
+    def _follow(self, gray, box, template):
+        x, y, w, h = (int(v) for v in box)
+        pad = int(self.margin * w)
+        x0, y0 = max(x - pad, 0), max(y - pad, 0)
+        x1, y1 = min(x + w + pad, gray.shape[1]), min(y + h + pad, gray.shape[0])
+        scale = self.track_px / w
+        window = cv2.resize(gray[y0:y1, x0:x1], (max(self.track_px, round((x1 - x0) * scale)),
+                                                 max(self.track_px, round((y1 - y0) * scale))),
+                            interpolation=cv2.INTER_AREA)
+        scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+        if best < self.min_score:
+            return None
+        return [x0 + round(bx / scale), y0 + round(by / scale), w, h]
+
+
+def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
+    """Cut each (x, y, w, h) box from a gray frame and resize it to size x size -> uint8 [N, size, size]."""
+    n = len(boxes)
+    if out is None or len(out) < n:
+        out = np.empty((n, size, size), np.uint8)
+    for i, (x, y, w, h) in enumerate(boxes):
+        x0, y0 = max(int(x), 0), max(int(y), 0)
+        face = gray[y0:y + h, x0:x + w]
+        interp = cv2.INTER_AREA if face.shape[0] > size else cv2.INTER_LINEAR
+        cv2.resize(face, (size, size), dst=out[i], interpolation=interp)
+    return out[:n]
+
+
+@dataclass
+class Face:
+    box: tuple          # x, y, w, h in frame pixels
+    probs: np.ndarray   # one probability per emotion, EMOTIONS order
+
+    @property
+    def index(self):
+        return int(np.argmax(self.probs))
+
+    @property
+    def emotion(self):
+        return EMOTIONS[self.index]
+
+    @property
+    def confidence(self):
+        return float(self.probs[self.index])
+
+
+def iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+class Smoother:
+    """Exponential moving average of each face's probabilities, following faces by box overlap."""
+
+    def __init__(self, alpha=0.5, min_iou=0.3):
+        self.alpha = alpha
+        self.min_iou = min_iou
+        self.previous = []
+
+    def __call__(self, faces):
+        smoothed = []
+        for face in faces:
+            match = max(self.previous, key=lambda f: iou(f.box, face.box), default=None)
+            if match is not None and iou(match.box, face.box) >= self.min_iou:
+                face = Face(face.box, self.alpha * face.probs + (1 - self.alpha) * match.probs)
+            smoothed.append(face)
+        self.previous = smoothed
+        return smoothed
+
+    def reset(self):
+        self.previous = []
+
+
+@dataclass
+class FrameResult:
+    faces: list                              # Face, largest first
+    timings: dict = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def main(self):
+        return self.faces[0] if self.faces else None
+
+
+class FramePipeline:
+    """BGR frame -> FrameResult: detect -> crop -> classify (one batch) -> smooth."""
+
+    def __init__(self, classifier, detector=None, smoother=None):
+        self.detector = detector or FaceDetector()
+        self.classifier = classifier
+        self.smoother = smoother
+        self._crops = None
+
+    def __call__(self, frame):
+        t0 = time.perf_counter()
+        gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        boxes = self.detector(gray)
+        t1 = time.perf_counter()
+        faces = []
+        if len(boxes):
+            self._crops = crop_faces(gray, boxes, out=self._crops)
+            probs = self.classifier(self._crops)
+            faces = [Face(tuple(int(v) for v in b), p) for b, p in zip(boxes, probs)]
+        if self.smoother is not None:
+            faces = self.smoother(faces)
+        t2 = time.perf_counter()
+        return FrameResult(faces, {"detect": t1 - t0, "classify": t2 - t1})
+
+    def reset(self):
+        """Forget what earlier frames showed (the picture jumped: mirror toggled, video restarted)."""
+        for stage in (self.detector, self.smoother):
+            if hasattr(stage, "reset"):
+                stage.reset()

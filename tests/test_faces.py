@@ -1,0 +1,92 @@
+"""The frame stages: detector, tracker, crop, smoother and the pipeline that chains them, on real faces."""
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.videos import background_frame, face_frame
+from emotions import EMOTIONS, NUM_CLASSES
+from faces import Face, FaceDetector, FaceTracker, FramePipeline, Smoother, crop_faces, iou
+from inference import EmotionClassifier, load_model
+from overlay import draw_faces
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model_path):
+    return EmotionClassifier(load_model(tiny_model_path))
+
+
+def gray(frame):
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_detector_finds_every_face_in_a_640x480_frame(fer_faces, n):
+    frame = face_frame(fer_faces[:n], face_px=(200, 180, 160), background=background_frame())
+    boxes = FaceDetector()(gray(frame))
+    assert len(boxes) == n
+    # boxes come back in full-frame pixels, largest first, one per column of the layout
+    areas = boxes[:, 2] * boxes[:, 3]
+    assert list(areas) == sorted(areas, reverse=True)
+    assert sorted(int((x + w / 2) // (640 / n)) for x, y, w, h in boxes) == list(range(n))
+    assert all(140 <= w <= 300 for _, _, w, _ in boxes)
+
+
+def test_downscaled_detection_matches_the_full_frame(fer_faces):
+    fast = FaceDetector()
+    full = cv2.CascadeClassifier(str(fast.cascade_path))
+    for t in np.linspace(0, 3, 8):
+        g = gray(face_frame(fer_faces, t=t, background=background_frame()))
+        assert len(fast(g)) == len(full.detectMultiScale(g, scaleFactor=1.1, minNeighbors=5)) == 3
+
+
+def test_no_face_gives_no_result(classifier):
+    result = FramePipeline(classifier)(background_frame())
+    assert result.faces == [] and result.main is None
+
+
+def test_crop_resizes_each_box_to_48x48():
+    g = np.arange(480 * 640, dtype=np.uint32).reshape(480, 640).astype(np.uint8)
+    crops = crop_faces(g, np.array([[10, 20, 100, 100], [600, 440, 80, 80]]))
+    assert crops.shape == (2, 48, 48) and crops.dtype == np.uint8
+
+
+def test_pipeline_classifies_every_face(classifier, fer_faces):
+    frame = face_frame(fer_faces, background=background_frame())
+    result = FramePipeline(classifier)(frame)
+    assert len(result.faces) == 3
+    for face in result.faces:
+        assert face.emotion in EMOTIONS and 0 < face.confidence <= 1
+    assert set(result.timings) == {"detect", "classify"}
+    before = frame.copy()
+    draw_faces(frame, result.faces)
+    assert (frame != before).any(axis=2).sum() > 1000  # boxes and labels were drawn
+
+
+def test_smoother_follows_a_face_and_forgets_a_new_one():
+    smoother = Smoother(alpha=0.5)
+    a = np.eye(NUM_CLASSES)[0]
+    b = np.eye(NUM_CLASSES)[3]
+    smoother([Face((100, 100, 200, 200), a)])
+    steady = smoother([Face((105, 100, 200, 200), b)])[0]
+    np.testing.assert_allclose(steady.probs, 0.5 * a + 0.5 * b)
+    elsewhere = smoother([Face((400, 100, 100, 100), b)])[0]
+    np.testing.assert_allclose(elsewhere.probs, b)
+
+
+def test_tracker_keeps_every_face_the_detector_finds(three_face_video):
+    from capture import open_source
+    source = open_source(str(three_face_video))
+    detector, tracker = FaceDetector(), FaceTracker(every=5)
+    while True:
+        ok, frame = source.read()
+        if not ok:
+            break
+        g = gray(frame)
+        found, tracked = detector(g), tracker(g)
+        assert len(tracked) == len(found) == 3
+        for box in found:  # each detected face has a tracked box on it
+            assert max(_overlap(box, t) for t in tracked) > 0.6
+
+
+def _overlap(a, b):
+    return iou(tuple(a), tuple(b))
