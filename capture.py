@@ -6,6 +6,7 @@ object with read() -> (ok, frame), fps, is_live and release(); callers never car
     open_source("synth:640x480")  # moving test pattern, no camera needed
 """
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def open_source(spec):
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"no webcam at index {index}: plug one in, close other apps using it, "
-                              "or try --camera 1 (or --source FILE for a video).")
+                              f"or try --camera {1 if index == 0 else 0} (or --source FILE for a video).")
         return VideoSource(cap, f"camera {index}", is_live=True)
     spec = str(spec)
     if spec.startswith("synth:"):
@@ -104,6 +105,23 @@ def open_source(spec):
         cap.release()
         raise SourceError(f"{path} is not a video OpenCV can read; convert it to MP4 (H.264) or AVI.")
     return VideoSource(cap, path.name, is_live=False)
+
+
+def list_cameras(max_index=10, skip=()):
+    """Indexes of the webcams that open (those in skip are not tried); on Linux only /dev/videoN are tried."""
+    if sys.platform.startswith("linux"):
+        candidates = sorted(int(p.name[5:]) for p in Path("/dev").glob("video*") if p.name[5:].isdigit())
+    else:
+        candidates = range(max_index)
+    found = []
+    for index in candidates:
+        if index in skip:
+            continue
+        cap = _quiet_capture(index)
+        if cap.isOpened():
+            found.append(index)
+        cap.release()
+    return found
 
 
 class Pacer:

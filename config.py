@@ -1,6 +1,8 @@
 """Settings every module shares: where the app's own files are, the face size, the file types it reads."""
 from pathlib import Path
 
+VERSION = "1.1"
+
 ROOT = Path(__file__).resolve().parent
 MODEL_PATH = ROOT / "model.h5"
 CASCADE_PATH = ROOT / "haarcascade_frontalface_default.xml"

@@ -4,125 +4,261 @@
     python gui.py --camera 1         # another webcam
     python gui.py --source clip.mp4  # a video file, played at its own frame rate
 
-Keys: Q or Escape quits, Space pauses, M mirrors.
+Keys (either case): Q quits; Escape leaves full screen, else quits; Space pauses (replays a finished video);
+M mirrors; E puts emoji over faces; F11 full screen; S saves a snapshot; Ctrl+O opens a video.
 """
 import time
 
 STARTED = time.perf_counter()  # for the start-up figure: launch to first frame shown
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
+import json  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import tkinter as tk  # noqa: E402
 from pathlib import Path  # noqa: E402
-from tkinter import ttk  # noqa: E402
+from tkinter import filedialog, messagebox, ttk  # noqa: E402
 
 from PIL import Image, ImageTk  # noqa: E402
 from tktooltip import ToolTip  # noqa: E402
 
+from atomic import atomic_path  # noqa: E402
+from capture import list_cameras, open_source  # noqa: E402
 from cli import add_views_option, main_guard  # noqa: E402
-from config import MODEL_PATH  # noqa: E402
+from config import MODEL_PATH, ROOT, VERSION, VIDEO_SUFFIXES  # noqa: E402
 from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path  # noqa: E402
 from errors import AppError  # noqa: E402
-from live import LatestFrame, State  # noqa: E402
+from live import LatestFrame, LiveSession, State  # noqa: E402
+from overlay import rgb_hex  # noqa: E402
+
+# The banner over the picture in each state that is not plain running; the state's message goes under it.
+BANNERS = {State.STARTING: "Starting...", State.PAUSED: "Paused", State.NO_SOURCE: "No picture",
+           State.SOURCE_LOST: "Camera lost", State.ENDED: "End of video", State.ERROR: "Something went wrong",
+           State.CLOSED: "Closed"}
+HINTS = {State.PAUSED: "Space resumes.", State.ENDED: "Space replays it; Ctrl+O opens another video."}
+CAMERA_RETRY_S = 3.0
+KEYS = (("Q", "quit"), ("Escape", "leave full screen, else quit"), ("Space", "pause / resume / replay"),
+        ("M", "mirror the picture"), ("E", "emoji over faces"), ("F11", "full screen"),
+        ("S", "save a snapshot"), ("Ctrl+O", "open a video file"))
 
 
 class EmojifyApp:
-    """The window: video on the left, emoji, emotion, confidence and probability bars on the right.
+    """The window: the picture on the left, the main face's emoji, emotion and bars on the right, a toolbar
+    and a status bar. It draws what a LiveSession hands it and forwards the user's actions to it."""
 
-    It draws the frames a LiveSession hands it and forwards the user's actions to that session.
-    """
+    POLL_MS = 15
+    STATUS_EVERY_S = 0.25
+    FPS_FRAMES = 30  # the fps readout is the rate over the last this-many shown frames
 
-    POLL_MS = 10
-    EMOJI_SIZE = 200
-
-    def __init__(self, root, session, source_label, exit_at_end=False):
-        self.root, self.session, self.exit_at_end = root, session, exit_at_end
-        self.source_label = source_label
-        self.latest = session.add_consumer(LatestFrame())
+    def __init__(self, root, processor, spec, exit_at_end=False, out_dir=None, about=""):
+        self.root, self.processor, self.exit_at_end = root, processor, exit_at_end
+        self.out_dir = Path(out_dir) if out_dir else Path.home() / "Pictures" / "Emojify"
+        self.about_text = about
+        self.session = None
+        self.spec = None
         self.frames_shown = 0
         self.faces_now = 0
         self.faces_seen = 0
-        self.emojis_shown = {}
+        self.emojis_shown = collections.Counter()
         self.shown_emotion = None
+        self.shown_caption = ""
+        self.shown_times = collections.deque(maxlen=self.FPS_FRAMES)
         self.fps = 0.0
         self.latency = 0.0
-        self.last_shown = None
         self.first_frame_s = None
-        self.reported = None
+        self.last_image = None
+        self.last_faces = []
+        self.shown_status = None
+        self.status_at = 0.0
+        self.status_text = ""
+        self.flash = ("", 0.0)  # a passing message for the status bar, and until when
+        self.fullscreen = False
+        self.saved_geometry = None
+        self.emoji_px = 0
+        self.cameras = None  # indexes that open, once probed
         self.closed = False
 
         root.title("Emojify")
-        root.configure(padx=8, pady=8)
-        self._build_keys()
+        root.minsize(640, 420)
+        self._build_style()
+        self._build_menu()
         self._build_video()
         self._build_side_panel()
-        self._build_controls()
+        self._build_toolbar()
         self._build_status_bar()
+        self._bind_keys()
         root.focus_force()
-        session.start()
+        self.start_source(spec)
+        self.refresh_cameras()
         root.after(self.POLL_MS, self.poll)
 
-    def _build_keys(self):
-        self.root.protocol("WM_DELETE_WINDOW", self.close)
-        for key in ("<KeyPress-q>", "<KeyPress-Q>", "<Escape>"):
-            self.root.bind(key, lambda e: self.close())
-        self.root.bind("<space>", lambda e: self.toggle_pause())
-        self.root.bind("<KeyPress-m>", lambda e: self.toggle_mirror())
+    # ---- building the window
+
+    def _build_style(self):
+        style = ttk.Style(self.root)
+        style.theme_use("clam")
+        self.bg = style.lookup("TFrame", "background")
+        self.root.configure(bg=self.bg)
+        style.configure("Heading.TLabel", font=("TkDefaultFont", 20, "bold"))
+        style.configure("Caption.TLabel", font=("TkDefaultFont", 12))
+        style.configure("Status.TLabel", padding=(8, 3))
+
+    def _build_menu(self):
+        menu = tk.Menu(self.root)
+        self.file_menu = tk.Menu(menu, tearoff=False)
+        self.file_menu.add_command(label="Open video...", accelerator="Ctrl+O", command=self.open_video)
+        self.camera_menu = tk.Menu(self.file_menu, tearoff=False, postcommand=self.refresh_cameras)
+        self.file_menu.add_cascade(label="Camera", menu=self.camera_menu)
+        self.file_menu.add_command(label="Save snapshot", accelerator="S", command=self.snapshot)
+        self.file_menu.add_separator()
+        self.file_menu.add_command(label="Quit", accelerator="Q", command=self.close)
+        menu.add_cascade(label="File", menu=self.file_menu)
+        view = tk.Menu(menu, tearoff=False)
+        self.mirror_var = tk.BooleanVar(value=self.processor.mirror)
+        self.emoji_var = tk.BooleanVar(value=self.processor.emoji_on_faces)
+        self.fullscreen_var = tk.BooleanVar(value=False)
+        view.add_checkbutton(label="Mirror", accelerator="M", variable=self.mirror_var, command=self.apply_mirror)
+        view.add_checkbutton(label="Emoji over faces", accelerator="E", variable=self.emoji_var,
+                             command=self.apply_emoji)
+        view.add_checkbutton(label="Full screen", accelerator="F11", variable=self.fullscreen_var,
+                             command=lambda: self.set_fullscreen(self.fullscreen_var.get()))
+        menu.add_cascade(label="View", menu=view)
+        help_menu = tk.Menu(menu, tearoff=False)
+        help_menu.add_command(label="Keys", command=self.show_keys)
+        help_menu.add_command(label="About Emojify", command=self.show_about)
+        menu.add_cascade(label="Help", menu=help_menu)
+        self.root.configure(menu=menu)
+        self.menu = menu
+        self.camera_var = tk.IntVar(value=-1)
+        self._fill_camera_menu()
 
     def _build_video(self):
-        w, h = self.session.processor.display_size
-        self.video = tk.Label(self.root, bg="black", width=w, height=h)
-        self.video.grid(row=0, column=0, rowspan=2, sticky="nsew")
-        self.photo = ImageTk.PhotoImage(Image.new("RGB", (w, h)))
-        self.video.configure(image=self.photo)
+        w, h = self.processor.display_size
+        self.video = tk.Canvas(self.root, width=w, height=h, bg=self.bg, highlightthickness=0, bd=0)
+        self.video.grid(row=0, column=0, sticky="nsew", padx=(8, 0), pady=(8, 0))
+        self.root.columnconfigure(0, weight=1)
+        self.root.rowconfigure(0, weight=1)
+        # PhotoImages live on self, or Tk would show blank images after garbage collection.
+        self.photo = ImageTk.PhotoImage(Image.new("RGBA", (w, h)))
+        self.picture = self.video.create_image(w // 2, h // 2, image=self.photo, anchor="center")
+        self.banner_box = self.video.create_rectangle(0, 0, 0, 0, fill="#202020", outline="", state="hidden")
+        self.banner = self.video.create_text(w // 2, h // 2, text="", fill="white", justify="center",
+                                             font=("TkDefaultFont", 14, "bold"), width=w - 60)
+        self.video.bind("<Configure>", self.on_video_resize)
 
     def _build_side_panel(self):
-        size = self.EMOJI_SIZE
-        side = ttk.Frame(self.root, padding=(12, 0, 0, 0))
-        side.grid(row=0, column=1, sticky="n")
-        # PhotoImages live on self, or Tk would show blank images after garbage collection.
-        self.emoji_photos = {e: ImageTk.PhotoImage(Image.open(emoji_path(e)).resize(
-            (size, size), Image.LANCZOS)) for e in (*EMOTIONS, NO_FACE)}
-        self.emoji = ttk.Label(side, image=self.emoji_photos[NO_FACE])
+        side = ttk.Frame(self.root, padding=(12, 8, 8, 0))
+        side.grid(row=0, column=1, rowspan=2, sticky="n")
+        self.emoji = ttk.Label(side)
         self.emoji.pack()
-        self.emotion_text = ttk.Label(side, text="No face", font=("TkDefaultFont", 20, "bold"))
-        self.emotion_text.pack(pady=(8, 0))
-        self.confidence_text = ttk.Label(side, text="looking for a face...", font=("TkDefaultFont", 12))
-        self.confidence_text.pack()
-        self.bars = tk.Canvas(side, width=size + 40, height=22 * len(EMOTIONS), highlightthickness=0)
+        self.emotion_text = ttk.Label(side, text="", style="Heading.TLabel")
+        self.emotion_text.pack(pady=(6, 0))
+        self.caption = ttk.Label(side, text="", style="Caption.TLabel")
+        self.caption.pack()
+        self.bars = tk.Canvas(side, width=280, height=24 * len(EMOTIONS), highlightthickness=0, bg=self.bg)
         self.bars.pack(pady=(10, 0))
-        self.bar_items = []
+        self.bar_items, self.bar_texts, self.bar_values = [], [], [None] * len(EMOTIONS)
         for i, e in enumerate(EMOTIONS):
-            self.bars.create_text(0, 22 * i + 10, text=DISPLAY_NAMES[e], anchor="w")
-            self.bar_items.append(self.bars.create_rectangle(80, 22 * i + 4, 80, 22 * i + 17, fill="#4a90d9",
+            self.bars.create_text(0, 24 * i + 11, text=DISPLAY_NAMES[e], anchor="w")
+            self.bar_items.append(self.bars.create_rectangle(80, 24 * i + 4, 80, 24 * i + 18, fill=rgb_hex(e),
                                                              width=0))
+            self.bar_texts.append(self.bars.create_text(280, 24 * i + 11, text="", anchor="e"))
+        self.emoji_sources = {e: Image.open(emoji_path(e)).convert("RGBA") for e in (*EMOTIONS, NO_FACE)}
+        self.set_emoji_size(200)
 
-    def _build_controls(self):
-        controls = ttk.Frame(self.root, padding=(12, 0, 0, 0))
-        controls.grid(row=1, column=1, sticky="s")
-        self.pause_button = ttk.Button(controls, text="Pause", command=self.toggle_pause, takefocus=False)
-        self.pause_button.pack(fill="x")
-        ToolTip(self.pause_button, msg="Freeze the picture (Space)", delay=0.4)
-        self.mirror_var = tk.BooleanVar(value=self.session.processor.mirror)
-        mirror = ttk.Checkbutton(controls, text="Mirror", variable=self.mirror_var, command=self.apply_mirror,
+    def _build_toolbar(self):
+        bar = ttk.Frame(self.root, padding=(8, 6, 0, 0))
+        bar.grid(row=1, column=0, sticky="ew")
+        self.pause_button = ttk.Button(bar, text="Pause", width=8, command=self.toggle_pause, takefocus=False)
+        self.snapshot_button = ttk.Button(bar, text="Snapshot", command=self.snapshot, takefocus=False)
+        mirror = ttk.Checkbutton(bar, text="Mirror", variable=self.mirror_var, command=self.apply_mirror,
                                  takefocus=False)
-        mirror.pack(fill="x", pady=4)
-        ToolTip(mirror, msg="Flip the picture left-right, like a mirror (M)", delay=0.4)
-        quit_button = ttk.Button(controls, text="Quit", command=self.close, takefocus=False)
-        quit_button.pack(fill="x")
-        ToolTip(quit_button, msg="Close Emojify (Q or Esc)", delay=0.4)
+        emoji = ttk.Checkbutton(bar, text="Emoji over faces", variable=self.emoji_var, command=self.apply_emoji,
+                                takefocus=False)
+        full = ttk.Button(bar, text="Full screen", command=self.toggle_fullscreen, takefocus=False)
+        quit_button = ttk.Button(bar, text="Quit", command=self.close, takefocus=False)
+        tips = [(self.pause_button, "Pause or resume the picture; replay a finished video (Space)"),
+                (self.snapshot_button, "Save the picture as a PNG in your Pictures folder (S)"),
+                (mirror, "Flip the picture left-right, like a mirror (M)"),
+                (emoji, "Put each face's emoji over it (E)"),
+                (full, "Fill the screen; Escape leaves (F11)"),
+                (quit_button, "Close Emojify (Q)")]
+        for widget, tip in tips:
+            widget.pack(side="left", padx=(0, 6))
+            ToolTip(widget, msg=tip, delay=0.5)
 
     def _build_status_bar(self):
-        self.status = ttk.Label(self.root, text=f"{self.source_label}: starting...", anchor="w")
+        self.status = ttk.Label(self.root, text="", anchor="w", style="Status.TLabel", relief="sunken")
         self.status.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(6, 0))
 
+    def _bind_keys(self):
+        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        bindings = {"q": self.close, "m": self.toggle_mirror, "e": self.toggle_emoji, "s": self.snapshot}
+        for key, action in bindings.items():
+            for name in (key, key.upper()):  # either case: Shift or Caps Lock held
+                self.root.bind(f"<KeyPress-{name}>", lambda e, a=action: a())
+        self.root.bind("<space>", lambda e: self.toggle_pause())
+        self.root.bind("<Escape>", lambda e: self.set_fullscreen(False) if self.fullscreen else self.close())
+        self.root.bind("<F11>", lambda e: self.toggle_fullscreen())
+        for name in ("<Control-o>", "<Control-O>"):
+            self.root.bind(name, lambda e: self.open_video())
+
+    # ---- the source
+
+    def start_source(self, spec):
+        """Play a camera index or a video path; replaces what played before."""
+        if self.session is not None:
+            self.session.close()
+        is_camera = isinstance(spec, int)
+        self.spec = spec
+        self.processor.pipeline.reset()
+        self.session = LiveSession(lambda: open_source(spec), self.processor,
+                                   retry_every=CAMERA_RETRY_S if is_camera else None)
+        self.latest = self.session.add_consumer(LatestFrame())
+        self.shown_times.clear()
+        self.camera_var.set(spec if is_camera else -1)
+        self.label = f"camera {spec}" if is_camera else Path(str(spec)).name
+        self.session.start()
+        self.shown_status = None
+
+    def replay(self):
+        self.start_source(self.spec)
+
+    def open_video(self):
+        types = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+        path = filedialog.askopenfilename(parent=self.root, title="Open a video",
+                                          filetypes=[("Videos", types), ("All files", "*")])
+        if path:
+            self.start_source(path)
+
+    def refresh_cameras(self):
+        """Probe camera indexes on a thread (opening one can take a second); the menu fills in when done."""
+        def probe():
+            busy = {self.spec} if isinstance(self.spec, int) and self.session.source is not None else set()
+            self.cameras = sorted(set(list_cameras(skip=busy)) | busy)
+        threading.Thread(target=probe, name="camera-probe", daemon=True).start()
+
+    def _fill_camera_menu(self):
+        self.camera_menu.delete(0, "end")
+        if not self.cameras:
+            self.camera_menu.add_command(label="looking..." if self.cameras is None else "no camera found",
+                                         state="disabled")
+        for index in self.cameras or ():
+            self.camera_menu.add_radiobutton(label=f"Camera {index}", value=index, variable=self.camera_var,
+                                             command=lambda i=index: self.start_source(i))
+        self.shown_cameras = self.cameras
+
+    # ---- user actions
+
     def toggle_pause(self):
-        if self.session.state is State.PAUSED:
+        state = self.session.state
+        if state is State.ENDED:
+            self.replay()
+        elif state is State.PAUSED:
             self.session.resume()
         else:
             self.session.pause()
-        paused = self.session.state is State.PAUSED
-        self.pause_button.configure(text="Resume" if paused else "Pause")
 
     def toggle_mirror(self):
         self.mirror_var.set(not self.mirror_var.get())
@@ -131,14 +267,96 @@ class EmojifyApp:
     def apply_mirror(self):
         self.session.set_mirror(self.mirror_var.get())
 
+    def toggle_emoji(self):
+        self.emoji_var.set(not self.emoji_var.get())
+        self.apply_emoji()
+
+    def apply_emoji(self):
+        self.processor.emoji_on_faces = self.emoji_var.get()
+        self.session.set_mirror(self.processor.mirror)  # redraws a paused picture with the new overlay
+
+    def toggle_fullscreen(self):
+        self.set_fullscreen(not self.fullscreen)
+
+    def set_fullscreen(self, on):
+        if on == self.fullscreen:
+            return
+        self.fullscreen = on
+        self.fullscreen_var.set(on)
+        if on:
+            self.saved_geometry = self.root.geometry()
+            self.root.configure(menu="")  # the whole screen for the picture; the keys still work
+            self.root.attributes("-fullscreen", True)
+            # Without a window manager -fullscreen alone leaves the size: set it too.
+            self.root.geometry(f"{self.root.winfo_screenwidth()}x{self.root.winfo_screenheight()}+0+0")
+        else:
+            self.root.attributes("-fullscreen", False)
+            self.root.configure(menu=self.menu)
+            self.root.geometry(self.saved_geometry)
+
+    def snapshot(self):
+        if self.last_image is None:
+            self.say("no picture to save yet")
+            return
+        stem = time.strftime("emojify-%Y%m%d-%H%M%S")
+        path, n = self.out_dir / f"{stem}.png", 2
+        while path.exists():  # several in one second
+            path, n = self.out_dir / f"{stem}-{n}.png", n + 1
+        try:
+            with atomic_path(path) as tmp:
+                Image.fromarray(self.last_image).convert("RGB").save(tmp)
+        except OSError as e:
+            self.say(f"cannot save the snapshot in {self.out_dir}: {e.strerror or e}")
+            return
+        self.say(f"saved {path}")
+        print(f"Snapshot: {path}", flush=True)
+
+    def show_keys(self):
+        messagebox.showinfo("Emojify keys", "\n".join(f"{k}: {v}" for k, v in KEYS), parent=self.root)
+
+    def show_about(self):
+        messagebox.showinfo("About Emojify", self.about_text, parent=self.root)
+
+    def say(self, text, seconds=5.0):
+        self.flash = (text, time.perf_counter() + seconds)
+        self.status_at = 0.0  # show it now
+
+    # ---- the picture
+
+    def on_video_resize(self, event):
+        w, h = max(event.width, 32), max(event.height, 32)
+        self.processor.display_size = (w, h)  # the next frame comes at this size
+        self.video.coords(self.picture, w // 2, h // 2)
+        self.video.coords(self.banner, w // 2, h // 2)
+        self.video.itemconfigure(self.banner, width=max(w - 60, 100))
+        self._place_banner_box()
+        self.set_emoji_size(int(min(256, max(96, (self.root.winfo_height() - 330) * 0.6))))
+        if self.session is not None and self.session.state is State.PAUSED:
+            self.session.set_mirror(self.processor.mirror)  # a paused picture is redrawn at the new size
+
+    def set_emoji_size(self, px):
+        if abs(px - self.emoji_px) < 12:
+            return
+        self.emoji_px = px
+        self.emoji_photos = {e: ImageTk.PhotoImage(image.resize((px, px), Image.LANCZOS))
+                             for e, image in self.emoji_sources.items()}
+        self.emoji.configure(image=self.emoji_photos[self.shown_emotion or NO_FACE])
+
     def poll(self):
         if self.closed:
             return
         frame = self.latest.take()
         if frame is not None:
             self.show(frame)
-        self.update_status()
-        if self.exit_at_end and self.session.state is State.ENDED and frame is None:
+        status = self.session.status
+        if status != self.shown_status:
+            self.show_state(status)
+        now = time.perf_counter()
+        if now - self.status_at >= self.STATUS_EVERY_S:
+            self.update_status_bar(now)
+        if self.cameras != self.shown_cameras:
+            self._fill_camera_menu()
+        if self.exit_at_end and status.state is State.ENDED and frame is None:
             self.close()
             return
         self.root.after(self.POLL_MS, self.poll)
@@ -148,16 +366,15 @@ class EmojifyApp:
         image = Image.fromarray(live.image)
         if (self.photo.width(), self.photo.height()) != (w, h):
             self.photo = ImageTk.PhotoImage(image)
-            self.video.configure(image=self.photo)
+            self.video.itemconfigure(self.picture, image=self.photo)
         else:
             self.photo.paste(image)  # reusing the PhotoImage is much cheaper than a new one per frame
+        self.last_image, self.last_faces = live.image, live.result.faces
         now = time.perf_counter()
-        if self.last_shown is not None:
-            rate = 1.0 / max(now - self.last_shown, 1e-6)
-            self.fps = rate if self.frames_shown < 3 else 0.9 * self.fps + 0.1 * rate
-        self.last_shown = now
+        self.shown_times.append(now)
         if self.first_frame_s is None:
             self.first_frame_s = now - STARTED
+            self.snapshot_button.state(["!disabled"])
         self.latency = 0.9 * self.latency + 0.1 * (now - live.captured) if self.frames_shown else now - live.captured
         self.frames_shown += 1
         self.faces_now = len(live.result.faces)
@@ -165,57 +382,125 @@ class EmojifyApp:
         emotion = main.emotion if main else None
         if main:
             self.faces_seen += 1
-            self.emojis_shown[emotion] = self.emojis_shown.get(emotion, 0) + 1
-            self.confidence_text.configure(text=f"confidence {main.confidence:.0%}")
+            self.emojis_shown[emotion] += 1
         if emotion != self.shown_emotion:
             self.emoji.configure(image=self.emoji_photos[emotion or NO_FACE])
             self.emotion_text.configure(text=DISPLAY_NAMES[emotion] if emotion else "No face")
-            if not main:
-                self.confidence_text.configure(text="no face in view")
             self.shown_emotion = emotion
-        for i, item in enumerate(self.bar_items):
-            p = float(main.probs[i]) if main else 0.0
-            self.bars.coords(item, 80, 22 * i + 4, 80 + p * (self.EMOJI_SIZE - 40), 22 * i + 17)
+        caption = f"confidence {main.confidence:.0%}" if main else "no face in view"
+        if caption != self.shown_caption:  # configure() costs a relayout even when nothing changed
+            self.caption.configure(text=caption)
+            self.shown_caption = caption
+        self.show_bars(main.probs if main else None)
 
-    def update_status(self):
-        status = self.session.status
-        name = self.session.source_name
-        if status.state is State.SOURCE_LOST and self.reported is not status:
+    def show_bars(self, probs):
+        for i, (item, text) in enumerate(zip(self.bar_items, self.bar_texts)):
+            p = round(float(probs[i]) * 100) if probs is not None else None
+            if p == self.bar_values[i]:
+                continue  # redraw only what changed
+            self.bar_values[i] = p
+            self.bars.coords(item, 80, 24 * i + 4, 80 + (p or 0) * 1.55, 24 * i + 18)
+            self.bars.itemconfigure(text, text="" if p is None else f"{p}%")
+
+    def show_state(self, status):
+        """Banner, controls and panel for a new state: each state shown once, in words."""
+        self.shown_status = status
+        state = status.state
+        running = state is State.RUNNING
+        title = BANNERS.get(state, "")
+        if state is State.NO_SOURCE and isinstance(self.spec, int):
+            title = "No camera"
+        detail = status.message if state is not State.ENDED else ""
+        if state is State.NO_SOURCE and self.session.retry_every:
+            detail += f"\nTrying again every {self.session.retry_every:.0f} s; File > Camera lists the cameras found."
+        hint = HINTS.get(state, "")
+        text = "\n".join(t for t in (title, detail, hint) if t) if not running else ""
+        self.video.itemconfigure(self.banner, text=text)
+        self._place_banner_box()
+        label = {State.PAUSED: "Resume", State.ENDED: "Replay"}.get(state, "Pause")
+        can_pause = state in (State.RUNNING, State.PAUSED, State.ENDED)
+        self.pause_button.configure(text=label)
+        self.pause_button.state(["!disabled" if can_pause else "disabled"])
+        has_picture = self.last_image is not None and state in (State.RUNNING, State.PAUSED, State.ENDED)
+        self.snapshot_button.state(["!disabled" if has_picture else "disabled"])
+        self.file_menu.entryconfigure("Save snapshot", state="normal" if has_picture else "disabled")
+        if state in (State.NO_SOURCE, State.SOURCE_LOST, State.ERROR, State.STARTING):
+            self.emoji.configure(image=self.emoji_photos[NO_FACE])
+            self.emotion_text.configure(text="")
+            self.caption.configure(text="")
+            self.shown_caption = ""
+            self.show_bars(None)
+            self.shown_emotion = None
+        if state is State.SOURCE_LOST:
             print(f"warning: {status.message}", file=sys.stderr, flush=True)
-            self.reported = status
-        if status.state is State.NO_SOURCE:
-            text = status.message
-        elif status.message:
-            text = f"{name}: {status.message}"
-        elif status.state is State.PAUSED:
-            text = f"{name}: paused"
-        elif self.frames_shown:
+        self.status_at = 0.0
+
+    def _place_banner_box(self):
+        shown = bool(self.video.itemcget(self.banner, "text"))
+        if shown:
+            x0, y0, x1, y1 = self.video.bbox(self.banner)
+            self.video.coords(self.banner_box, x0 - 16, y0 - 12, x1 + 16, y1 + 12)
+            self.video.tag_raise(self.banner_box)
+            self.video.tag_raise(self.banner)
+        self.video.itemconfigure(self.banner_box, state="normal" if shown else "hidden")
+
+    def update_status_bar(self, now):
+        self.status_at = now
+        times = self.shown_times
+        recent = len(times) >= 2 and now - times[-1] < 1.0
+        self.fps = (len(times) - 1) / (times[-1] - times[0]) if recent and times[-1] > times[0] else 0.0
+        parts = [self.label]
+        if self.session.state is State.RUNNING and self.frames_shown:
             n = self.faces_now
-            text = (f"{name}  |  {self.fps:4.1f} fps  |  latency {self.latency * 1000:3.0f} ms  |  "
-                    f"{n} face{'s' if n != 1 else ''}")
-        else:
-            text = f"{self.source_label}: starting..."
-        if self.status.cget("text") != text:
+            parts += [f"{self.fps:4.1f} fps", f"latency {self.latency * 1000:3.0f} ms",
+                      f"{n} face{'s' if n != 1 else ''}"]
+        message, until = self.flash
+        if message and now < until:
+            parts.append(message)
+        text = "  |  ".join(parts)
+        if text != self.status_text:
             self.status.configure(text=text)
-        # Problems with the source also go over the picture, where the user is looking.
-        problem = status.state in (State.NO_SOURCE, State.SOURCE_LOST, State.ERROR)
-        overlay = status.message if problem else ""
-        if self.video.cget("text") != overlay:
-            self.video.configure(text=overlay, compound="center", fg="white", wraplength=400,
-                                 font=("TkDefaultFont", 14, "bold"))
+            self.status_text = text
 
     def close(self):
         if self.closed:
             return
         self.closed = True
+        self.update_status_bar(time.perf_counter())  # the summary's fps is the one last shown
         self.session.close()
         self.root.destroy()
 
     def summary(self):
-        top = max(self.emojis_shown, key=self.emojis_shown.get) if self.emojis_shown else "none"
+        top = self.emojis_shown.most_common(1)[0][0] if self.emojis_shown else "none"
         first = f"first after {self.first_frame_s:.1f} s" if self.first_frame_s is not None else "none"
+        w, h = self.processor.display_size
         return (f"Shown {self.frames_shown} frames ({self.fps:.1f} fps at the end; {first}); "
-                f"a face in {self.faces_seen}; most shown emoji: {top}")
+                f"a face in {self.faces_seen}; most shown emoji: {top}; picture area {w}x{h}")
+
+
+def about_text(model_path, views):
+    """Help > About: the version and what the model is known to score."""
+    lines = [f"Emojify {VERSION}", "Live emotion recognition with emoji.", "", f"Model: {model_path}"]
+    results = ROOT / "docs" / "results" / "fer2013_test.json"
+    if Path(model_path).resolve() == MODEL_PATH and results.is_file():
+        report = json.loads(results.read_text())
+        lines.append(f"{report['accuracy']:.1%} on the {report['n']:,} FER-2013 PublicTest faces "
+                     f"({report['views']} views per face, as predict.py and evaluate.py classify).")
+    else:
+        lines.append("Accuracy: measure it with `python evaluate.py DATA --model PATH`.")
+    lines.append(f"The window classifies {views} view{'s' if views > 1 else ''} per frame and averages each face "
+                 "over frames.")
+    return "\n".join(lines)
+
+
+def parse_size(text, parser):
+    try:
+        size = tuple(int(v) for v in text.lower().split("x"))
+        if len(size) == 2 and min(size) >= 64:
+            return size
+    except ValueError:
+        pass
+    parser.error(f"--size takes WIDTHxHEIGHT, at least 64x64, e.g. 800x600; received {text!r}")
 
 
 def parse_args(argv):
@@ -227,24 +512,22 @@ def parse_args(argv):
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
+    p.add_argument("--emoji", choices=("on", "off"), default="off", help="emoji over faces (default off)")
     add_views_option(p, default=1, why=": the picture already averages each face over consecutive frames")
-    p.add_argument("--size", default="640x480", help="video area in pixels, WxH (default 640x480)")
+    p.add_argument("--size", default="640x480", help="picture area at start, WxH (default 640x480)")
+    p.add_argument("--out-dir", type=Path, default=Path.home() / "Pictures" / "Emojify",
+                   help="where snapshots go (default ~/Pictures/Emojify)")
     args = p.parse_args(argv)
-    try:
-        args.size = tuple(int(v) for v in args.size.lower().split("x"))
-        assert len(args.size) == 2 and min(args.size) >= 64
-    except (ValueError, AssertionError):
-        p.error(f"--size takes WIDTHxHEIGHT, e.g. 800x600; received {args.size!r}")
+    args.size = parse_size(args.size, p)
     return args
 
 
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
-    from capture import open_source
     from faces import FaceDetector
     from inference import load_model
-    from live import LiveSession, build_live_processor
+    from live import build_live_processor
 
     spec = args.source if args.source is not None else args.camera
     is_file = args.source is not None and not args.source.startswith("synth:")
@@ -253,21 +536,25 @@ def main(argv=None):
     FaceDetector()  # the same for a missing face-detector file
     model = load_model(args.model)
     try:
-        root = tk.Tk()
+        root = tk.Tk(className="Emojify")
     except tk.TclError as e:
         raise AppError(f"cannot open a window ({e}); run Emojify on a desktop session with a display.") from None
+    # The picture area never starts larger than the screen leaves room for.
+    w, h = args.size
+    scale = min(1.0, (root.winfo_screenwidth() - 340) / w, (root.winfo_screenheight() - 160) / h)
+    size = (max(64, int(w * scale)), max(64, int(h * scale)))
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    session = LiveSession(lambda: open_source(spec), build_live_processor(model, args.size, mirror,
-                                                                          views=args.views))
-    label = args.source if args.source is not None else f"camera {args.camera}"
-    app = EmojifyApp(root, session, label, exit_at_end=args.exit_at_end)
+    processor = build_live_processor(model, size, mirror, views=args.views)
+    processor.emoji_on_faces = args.emoji == "on"
+    app = EmojifyApp(root, processor, spec if args.source is not None else args.camera,
+                     exit_at_end=args.exit_at_end, out_dir=args.out_dir, about=about_text(args.model, args.views))
     try:
         root.mainloop()
     except KeyboardInterrupt:
         app.close()
     print(app.summary())
-    if session.state is State.NO_SOURCE:
-        print(f"error: {session.status.message}", file=sys.stderr)
+    if app.session.state is State.NO_SOURCE:
+        print(f"error: {app.session.status.message}", file=sys.stderr)
         return 1
     return 0
 

@@ -7,7 +7,7 @@ processed frame to any number of consumers (the Tk window, a recorder, a statist
     ...  latest.take() -> LiveFrame or None; session.status -> Status(state, message)
     session.close()
 
-Frame path: source.read() -> mirror -> FramePipeline (detect, crop, classify, smooth) -> draw -> fit -> RGB.
+Frame path: source.read() -> mirror -> FramePipeline (detect, crop, classify, smooth) -> fit -> draw -> RGBA.
 """
 import enum
 import sys
@@ -22,24 +22,29 @@ import numpy as np
 from errors import AppError
 from faces import FaceTracker, FramePipeline, FrameResult, Smoother
 from inference import EmotionClassifier
-from overlay import draw_faces
+from overlay import draw_faces, load_emojis
 
 
 @dataclass
 class LiveFrame:
-    image: np.ndarray   # RGB, display size, ready for the window
+    image: np.ndarray   # RGBA, display size, ready for the window
     result: FrameResult
     captured: float     # perf_counter() when the frame was read
 
 
 class LiveProcessor:
-    """Everything done to one frame before it is shown: mirror -> FramePipeline -> overlay -> fit -> RGB."""
+    """Everything done to one frame before it is shown: mirror -> FramePipeline -> fit to the display ->
+    overlay -> RGBA. The overlay is drawn after scaling, so labels stay sharp and the same size on screen.
 
-    def __init__(self, pipeline: FramePipeline, display_size=(640, 480), mirror=False):
+    display_size, mirror and emoji_on_faces may be changed between frames from any thread.
+    """
+
+    def __init__(self, pipeline: FramePipeline, display_size=(640, 480), mirror=False, emoji_on_faces=False):
         self.pipeline = pipeline
         self.display_size = display_size
         self.mirror = mirror
-        self._rgb = None
+        self.emoji_on_faces = emoji_on_faces
+        self.emojis = load_emojis(size=256)
 
     def fit(self, shape):
         """Largest size with the frame's aspect ratio inside display_size."""
@@ -53,33 +58,33 @@ class LiveProcessor:
             frame = cv2.flip(frame, 1)
         result = self.pipeline(frame)
         t0 = time.perf_counter()
-        draw_faces(frame, result.faces)
         size = self.fit(frame.shape)
-        if (frame.shape[1], frame.shape[0]) != size:
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
-        if self._rgb is None or self._rgb.shape[:2] != frame.shape[:2]:
-            self._rgb = np.empty_like(frame)
-        cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=self._rgb)
+        scale = size[0] / frame.shape[1]
+        if scale != 1:
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        draw_faces(frame, result.faces, self.emojis if self.emoji_on_faces else None, cover=True, scale=scale)
+        image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGBA)  # what Tk's photo images hold: no conversion there
         result.timings["draw"] = time.perf_counter() - t0
-        return LiveFrame(self._rgb.copy(), result, captured)
+        return LiveFrame(image, result, captured)
 
 
 def build_live_processor(model, display_size=(640, 480), mirror=False, views=1):
     """The live stages, built in one place so every front-end and benchmarks/realtime.py run the same path.
 
-    Each face is classified once per frame: the smoother already averages it over consecutive frames,
-    which does the work that averaging several views does for a single photo, at a fraction of the cost.
+    Each face is classified in one view, on every second frame while it stays in place: the smoother
+    averages it over consecutive frames, which does the work that averaging several views does for a
+    single photo, at a fraction of the cost.
     """
     classifier = EmotionClassifier(model, views=views)
-    return LiveProcessor(FramePipeline(classifier, detector=FaceTracker(), smoother=Smoother()), display_size,
-                         mirror)
+    pipeline = FramePipeline(classifier, detector=FaceTracker(every=16), smoother=Smoother(), classify_every=3)
+    return LiveProcessor(pipeline, display_size, mirror)
 
 
 class State(enum.Enum):
     STARTING = "starting"        # opening the source
     RUNNING = "running"
     PAUSED = "paused"
-    NO_SOURCE = "no source"      # the camera or file could not be opened
+    NO_SOURCE = "no source"      # the camera or file could not be opened (retried with retry_every)
     SOURCE_LOST = "source lost"  # a camera stopped sending frames; still retrying
     ENDED = "ended"              # a video file played to its end
     ERROR = "error"              # a bug on a worker thread; the session stopped
@@ -120,8 +125,9 @@ class LiveSession:
 
     LOST_AFTER = 30  # failed reads in a row before a live source counts as lost (about 1 s)
 
-    def __init__(self, open_source, processor):
+    def __init__(self, open_source, processor, retry_every=None):
         self.open_source = open_source  # called on the grabber thread: opening a camera can take seconds
+        self.retry_every = retry_every  # seconds between tries to open a source that is not there (a camera)
         self.processor = processor
         self.source = None
         self.consumers = []
@@ -209,12 +215,16 @@ class LiveSession:
 
     def _grab(self):
         from capture import Pacer
-        try:
-            self.source = self.open_source()
-        except AppError as e:
-            self._set(State.NO_SOURCE, str(e))
-            self._stop.set()
-            return
+        while self.source is None:
+            try:
+                self.source = self.open_source()
+            except AppError as e:
+                self._set(State.NO_SOURCE, str(e))
+                if self.retry_every is None:
+                    self._stop.set()
+                    return
+                if self._stop.wait(self.retry_every):  # closed while waiting
+                    return
         if self._stop.is_set():  # closed while the source was opening
             return
         self._set(State.PAUSED if self._paused.is_set() else State.RUNNING)

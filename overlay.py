@@ -1,6 +1,9 @@
 """What the app draws over a picture: a box and label per face, in one colour per emotion, and emoji."""
+import functools
+
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from emotions import DISPLAY_NAMES, EMOTIONS, emoji_path
 from errors import ResourceError
@@ -10,34 +13,70 @@ COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 16
           "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255)}
 
 
-def draw_faces(frame, faces, emojis=None):
+def rgb_hex(emotion):
+    """An emotion's colour as '#rrggbb', for Tk widgets."""
+    b, g, r = COLORS[emotion]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf", "Arial Bold.ttf")
+
+
+@functools.lru_cache(maxsize=16)
+def label_font(px):
+    """A TrueType font px pixels tall: DejaVu Sans Bold where the system has it, else Pillow's own."""
+    for name in FONT_FILES:
+        try:
+            return ImageFont.truetype(name, px)
+        except OSError:
+            continue
+    return ImageFont.load_default(px)
+
+
+@functools.lru_cache(maxsize=256)
+def label_image(text, emotion, px):
+    """The label 'Happy 87%' as a BGRA image: dark text on the emotion's colour, rounded corners."""
+    font = label_font(px)
+    left, top, right, bottom = font.getbbox(text)
+    pad = max(2, px // 4)
+    image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    b, g, r = COLORS[emotion]
+    draw.rounded_rectangle((0, 0, image.width - 1, image.height - 1), radius=pad, fill=(r, g, b, 235))
+    draw.text((pad - left, pad - top), text, font=font, fill=(20, 20, 20, 255))
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGBA2BGRA)
+
+
+def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
     """Draw each face's box and 'Emotion 87%' label onto a BGR frame in place; returns the frame.
 
-    emojis: optional {emotion: BGRA image}; when given, each box also gets its emoji.
+    emojis: optional {emotion: BGRA image}; each face gets its emoji in the box's top-right corner, or
+    over the whole face with cover=True. scale: factor from the faces' box coordinates to the frame's
+    (the live view detects on the camera frame and draws on the picture scaled for the screen).
     """
     thickness = max(2, frame.shape[1] // 320)
-    font_scale = max(0.5, frame.shape[1] / 1100)
+    px = max(12, round(frame.shape[1] / 45))
     for face in faces:
-        x, y, w, h = face.box
+        x, y, w, h = (round(v * scale) for v in face.box)
         color = COLORS[face.emotion]
+        if emojis is not None and cover:
+            paste_rgba(frame, emojis[face.emotion], x, y, w)
         cv2.rectangle(frame, (x, y), (x + w, y + h), color, thickness)
-        text = f"{DISPLAY_NAMES[face.emotion]} {face.confidence:.0%}"
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-        ty = y - 6 if y - th - base - 6 >= 0 else y + h + th + 6
-        cv2.rectangle(frame, (x, ty - th - base), (x + tw + 6, ty + base), color, cv2.FILLED)
-        cv2.putText(frame, text, (x + 3, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness,
-                    cv2.LINE_AA)
-        if emojis is not None:  # inside the box's top-right corner: never over a neighbour, never off-frame
+        label = label_image(f"{DISPLAY_NAMES[face.emotion]} {face.confidence:.0%}", face.emotion, px)
+        ly = y - label.shape[0] - 2 if y - label.shape[0] - 2 >= 0 else y + h + 2
+        paste_rgba(frame, label, x, ly)
+        if emojis is not None and not cover:  # inside the box's top-right corner: never over a neighbour
             size = max(16, w // 4)
             paste_rgba(frame, emojis[face.emotion], x + w - size - thickness, y + thickness, size)
     return frame
 
 
-def paste_rgba(frame, rgba, x, y, size):
-    """Alpha-blend a BGRA image, resized to size x size, onto a BGR frame at (x, y), clipped to the frame."""
-    icon = cv2.resize(rgba, (size, size), interpolation=cv2.INTER_AREA)
+def paste_rgba(frame, rgba, x, y, size=None):
+    """Alpha-blend a BGRA image (resized to size x size if given) onto a BGR frame at (x, y), clipped."""
+    icon = rgba if size is None else cv2.resize(rgba, (size, size), interpolation=cv2.INTER_AREA)
     fh, fw = frame.shape[:2]
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + size, fw), min(y + size, fh)
+    ih, iw = icon.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + iw, fw), min(y + ih, fh)
     if x0 >= x1 or y0 >= y1:
         return
     icon = icon[y0 - y:y1 - y, x0 - x:x1 - x]

@@ -46,7 +46,10 @@ def parse_args(argv):
                         "(knowledge distillation); repeat for several")
     p.add_argument("--teacher-weight", type=float, default=0.5,
                    help="share of the teachers' predictions in each training target (the rest: the label)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="seeds initial weights, shuffling and augmentation")
+    p.add_argument("--split-seed", type=int, default=1,
+                   help="seeds which images are held out for validation: keep it when training ensemble members, "
+                        "so that all of them hold out the same images")
     p.add_argument("--limit", type=int, default=0, help="use only N random training images (quick trials)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--resume", action="store_true", help="continue the unfinished run in --run-dir")
@@ -68,7 +71,7 @@ def parse_args(argv):
 
 
 SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
-            "dropout", "seed", "limit", "init_from", "teacher", "teacher_weight")
+            "dropout", "seed", "split_seed", "limit", "init_from", "teacher", "teacher_weight")
 
 
 class Run:
@@ -140,7 +143,8 @@ def load_data(settings):
         x, y = x[keep], y[keep]
     val = None
     if settings["val_split"]:
-        tr, va = dataset.stratified_split(y, settings["val_split"], seed=settings["seed"])
+        # Runs recorded before --split-seed existed split with --seed.
+        tr, va = dataset.stratified_split(y, settings["val_split"], seed=settings.get("split_seed", settings["seed"]))
         x, y, val = x[tr], y[tr], (x[va], y[va])
     counts = np.bincount(y, minlength=len(EMOTIONS))
     print(f"Training on {len(y)} images ({', '.join(f'{e} {n}' for e, n in zip(EMOTIONS, counts))}); "

@@ -80,7 +80,7 @@ def test_missing_webcam_is_reported_in_the_window_and_on_exit(display, tiny_mode
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert err.strip().splitlines() == ["error: no webcam at index 57: plug one in, close other apps using it, "
-                                        "or try --camera 1 (or --source FILE for a video)."]
+                                        "or try --camera 0 (or --source FILE for a video)."]
 
 
 def test_camera_that_stops_mid_run_is_reported_and_the_window_stays_responsive(display, tiny_model_path):
@@ -124,28 +124,21 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     import tkinter as tk
 
     import gui
-    from capture import open_source
     from inference import load_model
-    from live import LiveSession, build_live_processor
+    from live import build_live_processor
 
     monkeypatch.setenv("DISPLAY", display)
     root = tk.Tk()
-    sources = []
-
-    def opener():
-        sources.append(open_source(str(face_video)))
-        return sources[-1]
-
-    session = LiveSession(opener, build_live_processor(load_model(tiny_model_path)))
-    app = gui.EmojifyApp(root, session, "clip")
+    app = gui.EmojifyApp(root, build_live_processor(load_model(tiny_model_path)), str(face_video), about="")
     deadline = time.time() + 30
     while app.frames_shown < 5 and time.time() < deadline:
         root.update()
         time.sleep(0.01)
     assert app.frames_shown >= 5 and app.shown_emotion in EMOTIONS
-    assert sources[0].cap.isOpened()
+    session = app.session
+    assert session.source.cap.isOpened()
     root.tk.call(root.protocol("WM_DELETE_WINDOW"))
     assert app.closed and not any(t.is_alive() for t in session.threads)
-    assert not sources[0].cap.isOpened()  # the video (or camera) was released
+    assert not session.source.cap.isOpened()  # the video (or camera) was released
     with pytest.raises(tk.TclError):
         root.winfo_exists()  # the window is gone

@@ -46,7 +46,7 @@ def test_every_consumer_gets_every_frame_until_the_video_ends(face_video, model)
     assert session.status.message == "end of video"  # an ended session says how it ended, even after close
     assert len(first) == session.frames_processed >= 30  # the 60-frame clip, minus frames dropped when late
     assert [id(f) for f in first] == [id(f) for f in second]
-    assert all(f.image.shape == (480, 640, 3) and len(f.result.faces) == 1 for f in first)
+    assert all(f.image.shape == (480, 640, 4) and len(f.result.faces) == 1 for f in first)
     assert not any(t.is_alive() for t in session.threads)
     assert not sources[0].cap.isOpened()
 
@@ -68,7 +68,7 @@ def test_pause_stops_frames_and_mirror_redraws_the_frozen_one(model):
     session.set_mirror(True)  # while paused: the same frame comes again, mirrored
     assert wait_for(lambda: session.frames_processed == frozen + 1)
     shown = latest.take().image
-    assert np.array_equal(shown, before[:, ::-1, ::-1])  # the synthetic frame has no face: no overlay on it
+    assert np.array_equal(shown[..., :3], before[:, ::-1, ::-1])  # the synthetic frame has no face: no overlay on it
 
     session.resume()
     assert session.state is State.RUNNING
@@ -113,3 +113,21 @@ def test_an_exception_on_a_worker_thread_is_an_error_state_not_a_hang(model, cap
     assert session.state is State.ERROR
     err = capfd.readouterr().err
     assert "error on the processor thread" in err and "Traceback" in err
+
+
+def test_a_camera_plugged_in_later_is_picked_up_without_a_restart(model):
+    from errors import SourceError
+    tries = []
+
+    def opener():  # absent for the first two tries, like a webcam plugged in a little later
+        tries.append(time.time())
+        if len(tries) < 3:
+            raise SourceError("no webcam at index 0: plug one in")
+        return open_source("synth:160x120")
+
+    session = LiveSession(opener, build_live_processor(model), retry_every=0.2)
+    session.start()
+    assert wait_for(lambda: session.state is State.NO_SOURCE)
+    assert wait_for(lambda: session.state is State.RUNNING and session.frames_processed > 0)
+    assert len(tries) == 3 and tries[2] - tries[0] >= 0.35
+    session.close()
