@@ -149,7 +149,7 @@ class EmojifyApp:
 
     def _build_side_panel(self):
         side = ttk.Frame(self.root, padding=(12, 8, 8, 0))
-        side.grid(row=0, column=1, rowspan=2, sticky="n")
+        side.grid(row=0, column=1, sticky="n")
         self.emoji = ttk.Label(side)
         self.emoji.pack()
         self.emotion_text = ttk.Label(side, text="", style="Heading.TLabel")
@@ -169,15 +169,15 @@ class EmojifyApp:
 
     def _build_toolbar(self):
         bar = ttk.Frame(self.root, padding=(8, 6, 0, 0))
-        bar.grid(row=1, column=0, sticky="ew")
+        bar.grid(row=1, column=0, columnspan=2, sticky="ew")
         self.pause_button = ttk.Button(bar, text="Pause", width=8, command=self.toggle_pause, takefocus=False)
-        self.snapshot_button = ttk.Button(bar, text="Snapshot", command=self.snapshot, takefocus=False)
+        self.snapshot_button = ttk.Button(bar, text="Snapshot", width=9, command=self.snapshot, takefocus=False)
         mirror = ttk.Checkbutton(bar, text="Mirror", variable=self.mirror_var, command=self.apply_mirror,
                                  takefocus=False)
         emoji = ttk.Checkbutton(bar, text="Emoji over faces", variable=self.emoji_var, command=self.apply_emoji,
                                 takefocus=False)
-        full = ttk.Button(bar, text="Full screen", command=self.toggle_fullscreen, takefocus=False)
-        quit_button = ttk.Button(bar, text="Quit", command=self.close, takefocus=False)
+        full = ttk.Button(bar, text="Full screen", width=11, command=self.toggle_fullscreen, takefocus=False)
+        quit_button = ttk.Button(bar, text="Quit", width=6, command=self.close, takefocus=False)
         tips = [(self.pause_button, "Pause or resume the picture; replay a finished video (Space)"),
                 (self.snapshot_button, "Save the picture as a PNG in your Pictures folder (S)"),
                 (mirror, "Flip the picture left-right, like a mirror (M)"),

@@ -1,6 +1,7 @@
-"""Take the README screenshot: the real window on a private Xvfb screen, playing a test video.
+"""Take the README screenshots: the real window, 1280x720, on a private Xvfb screen, playing a test video.
 
     python docs/make_screenshot.py ../shared/fer2013/test     # needs Xvfb and xdotool
+    python docs/make_screenshot.py ../shared/fer2013/test --faces happy,surprise,neutral --out docs/screenshot_three.png
 """
 import argparse
 import os
@@ -20,19 +21,22 @@ def main(argv=None):
     p.add_argument("--faces", default="happy", help="comma-separated faces from benchmarks/videos.py")
     p.add_argument("--after", type=float, default=4.0, help="seconds of playback before the shot")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    p.add_argument("--size", default="1280x720", help="window size (default 1280x720)")
+    p.add_argument("--gui-args", default="", help="more options for gui.py, e.g. '--emoji on'")
     args = p.parse_args(argv)
 
     from PIL import ImageGrab
 
     from benchmarks.videos import load_faces, write_video
     display = ":77"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
     env = {**os.environ, "DISPLAY": display}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             video = write_video(Path(tmp) / "demo.mp4", load_faces(args.test_dir, args.faces.split(",")),
                                 frames=900)
-            gui = subprocess.Popen([sys.executable, str(ROOT / "gui.py"), "--source", str(video)], env=env)
+            gui = subprocess.Popen([sys.executable, str(ROOT / "gui.py"), "--source", str(video),
+                                    *args.gui_args.split()], env=env)
             wid = ""
             for _ in range(300):
                 wid = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"], env=env,
@@ -40,6 +44,7 @@ def main(argv=None):
                 if wid:
                     break
                 time.sleep(0.2)
+            subprocess.run(["xdotool", "windowsize", wid[0], *args.size.split("x")], env=env, check=True)
             time.sleep(args.after)
             geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid[0]], env=env,
                                       capture_output=True, text=True).stdout

@@ -10,13 +10,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-FER = ROOT.parent / "shared" / "fer2013"
+
+
+def find_fer2013():
+    """FER-2013 (Kaggle folder layout): $EMOJIFY_FER2013, else data/, else ../shared/fer2013; None if absent."""
+    candidates = [os.environ.get("EMOJIFY_FER2013"), ROOT / "data", ROOT.parent / "shared" / "fer2013"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "test").is_dir()), None)
+
+
+FER = find_fer2013()
+
+
+def pytest_report_header(config):
+    return f"FER-2013: {FER}" if FER else ("FER-2013: not found ($EMOJIFY_FER2013, data/, ../shared/fer2013); "
+                                           "the tests that need it are skipped")
 
 
 @pytest.fixture(scope="session")
 def fer_test_dir():
-    if not (FER / "test").is_dir():
-        pytest.skip("FER-2013 not found at ../shared/fer2013")
+    if FER is None:
+        pytest.skip("FER-2013 not found ($EMOJIFY_FER2013, data/ or ../shared/fer2013)")
     return FER / "test"
 
 

@@ -90,3 +90,19 @@ def test_tracker_keeps_every_face_the_detector_finds(three_face_video):
 
 def _overlap(a, b):
     return iou(tuple(a), tuple(b))
+
+
+def test_a_still_face_is_classified_every_kth_frame_and_a_new_one_at_once(classifier, fer_faces):
+    calls = []
+
+    def counting(faces):
+        calls.append(len(faces))
+        return classifier(faces)
+
+    pipeline = FramePipeline(counting, classify_every=3)
+    one = face_frame(fer_faces[:1], background=background_frame())
+    results = [pipeline(one) for _ in range(6)]
+    assert calls == [1, 1]  # frames 1 and 4
+    np.testing.assert_allclose(results[1].faces[0].probs, results[0].faces[0].probs)
+    pipeline(face_frame(fer_faces[:2], background=background_frame()))  # a second face walks in
+    assert calls == [1, 1, 2]

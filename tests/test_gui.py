@@ -112,6 +112,11 @@ def test_bad_input_is_one_line_and_nonzero_exit(display, tmp_path, tiny_model_pa
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
 
 
+def test_a_bad_size_echoes_what_was_typed(tiny_model_path):
+    result = run_script("gui.py", "--size", "10x10", "--model", tiny_model_path)
+    assert result.returncode == 2 and "received '10x10'" in result.stderr
+
+
 def test_no_display_is_a_clear_error(tiny_model_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     result = subprocess.run([sys.executable, str(ROOT / "gui.py"), "--source", "synth:64x64", "--model",
