@@ -7,7 +7,8 @@ from inference import VIEWS
 
 
 def main_guard(main):
-    """Wrap a script's main(argv=None): an AppError becomes one `error: ...` line on stderr and exit code 2.
+    """Wrap a script's main(argv=None): an AppError becomes one `error: ...` line on stderr and exit code 2;
+    Ctrl+C that the script does not handle itself becomes one `interrupted` line and exit code 130.
 
     Any other exception is a bug and keeps its traceback.
     """
@@ -18,6 +19,9 @@ def main_guard(main):
         except AppError as e:
             print(f"error: {e}", file=sys.stderr, flush=True)
             return 2
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            return 130
     return guarded
 
 

@@ -14,6 +14,7 @@ STARTED = time.perf_counter()  # for the start-up figure: launch to first frame 
 import argparse  # noqa: E402
 import collections  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import tkinter as tk  # noqa: E402
@@ -77,6 +78,7 @@ class EmojifyApp:
         self.saved_geometry = None
         self.emoji_px = 0
         self.cameras = None  # indexes that open, once probed
+        self.close_requested = False
         self.closed = False
 
         root.title("Emojify")
@@ -186,7 +188,8 @@ class EmojifyApp:
                 (quit_button, "Close Emojify (Q)")]
         for widget, tip in tips:
             widget.pack(side="left", padx=(0, 6))
-            ToolTip(widget, msg=tip, delay=0.5)
+            # A titled tooltip, so that tools looking for the "Emojify" window never find a tooltip instead.
+            ToolTip(widget, msg=tip, delay=0.5).wm_title("Emojify tooltip")
 
     def _build_status_bar(self):
         self.status = ttk.Label(self.root, text="", anchor="w", style="Status.TLabel", relief="sunken")
@@ -342,8 +345,15 @@ class EmojifyApp:
                              for e, image in self.emoji_sources.items()}
         self.emoji.configure(image=self.emoji_photos[self.shown_emotion or NO_FACE])
 
+    def request_close(self, *_):
+        """For signal handlers: close at the next poll, from the Tk loop, never inside another callback."""
+        self.close_requested = True
+
     def poll(self):
         if self.closed:
+            return
+        if self.close_requested:
+            self.close()
             return
         frame = self.latest.take()
         if frame is not None:
@@ -548,10 +558,11 @@ def main(argv=None):
     processor.emoji_on_faces = args.emoji == "on"
     app = EmojifyApp(root, processor, spec if args.source is not None else args.camera,
                      exit_at_end=args.exit_at_end, out_dir=args.out_dir, about=about_text(args.model, args.views))
-    try:
-        root.mainloop()
-    except KeyboardInterrupt:
-        app.close()
+    # Ctrl+C in the terminal and SIGTERM close the window like Q: a KeyboardInterrupt raised inside a Tk
+    # callback would kill that callback and leave a frozen window.
+    signal.signal(signal.SIGINT, app.request_close)
+    signal.signal(signal.SIGTERM, app.request_close)
+    root.mainloop()
     print(app.summary())
     if app.session.state is State.NO_SOURCE:
         print(f"error: {app.session.status.message}", file=sys.stderr)

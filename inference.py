@@ -41,6 +41,9 @@ def load_model(path=MODEL_PATH):
     except Exception as e:  # h5py/keras raise many types for a damaged file
         raise ModelError(f"cannot read model file {path} ({type(e).__name__}: {str(e)[:120]}); "
                          "re-train it with `python train.py` or pass another --model.") from None
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        raise ModelError(f"{path} holds NaN or infinite weights (its training diverged); "
+                         "re-train it with a lower --lr or pass another --model.")
     shape_in, shape_out = tuple(model.input_shape), tuple(model.output_shape)
     if shape_out[-1] != NUM_CLASSES:
         raise ModelError(f"{path} predicts {shape_out[-1]} classes but emotions.py has {NUM_CLASSES} "

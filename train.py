@@ -9,6 +9,8 @@ one epoch. At the end: model.h5, the test accuracy, a training-curves PNG and a 
 """
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,7 +38,8 @@ def parse_args(argv):
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
     p.add_argument("--widths", default="32,64,128,384", help="conv widths per block, comma separated")
-    p.add_argument("--convs", default="1,2,2,2", help="conv layers per block, comma separated")
+    p.add_argument("--convs", default=None,
+                   help="conv layers per block, comma separated (default: 1 in the first block, 2 in the others)")
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
                    help="start from this trained model's weights (a second, fine-tuning schedule) instead of "
@@ -58,15 +61,28 @@ def parse_args(argv):
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
-    if not 0 < args.teacher_weight <= 1:
-        p.error(f"--teacher-weight must be in (0, 1]; received {args.teacher_weight}")
-    if not 0 <= args.val_split < 0.5:
-        p.error(f"--val-split must be in [0, 0.5); received {args.val_split}")
+    ranges = {"lr": (0, 1, "a learning rate in (0, 1]"), "weight_decay": (0, 1, "a number in [0, 1]"),
+              "label_smoothing": (0, 0.99, "a number in [0, 1)"), "dropout": (0, 0.99, "a number in [0, 1)"),
+              "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)")}
+    for name, (low, high, what) in ranges.items():
+        value = getattr(args, name)
+        if not (math.isfinite(value) and low <= value <= high) or (name in ("lr", "teacher_weight") and value == 0):
+            p.error(f"--{name.replace('_', '-')} takes {what}; received {value}")
+    if args.limit < 0:
+        p.error(f"--limit takes a number of images (0: all of them); received {args.limit}")
     try:
         args.widths = [int(w) for w in args.widths.split(",")]
-        args.convs = [int(c) for c in args.convs.split(",")]
+        args.convs = [1] + [2] * (len(args.widths) - 1) if args.convs is None else \
+            [int(c) for c in args.convs.split(",")]
     except ValueError:
-        p.error("--widths and --convs take comma-separated integers, e.g. --widths 32,64,128,256")
+        p.error(f"--widths and --convs take comma-separated integers, e.g. --widths 32,64,128,256; "
+                f"received --widths {args.widths!r} --convs {args.convs!r}")
+    if min(args.widths) < 1 or min(args.convs) < 1:
+        p.error(f"--widths and --convs must be at least 1; received {args.widths} and {args.convs}")
+    if len(args.convs) != len(args.widths):
+        p.error(f"--convs needs one entry per block of --widths ({len(args.widths)}); received {args.convs}")
+    if args.out.suffix not in (".h5", ".keras"):
+        p.error(f"--out must end in .h5 or .keras; received {str(args.out)!r}")
     return args
 
 
@@ -75,15 +91,26 @@ SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "va
 
 
 class Run:
-    """Where a run keeps its files: the checkpoint, the JSON record of settings and epochs, and the curves."""
+    """Where a run keeps its files: a checkpoint per epoch, the JSON record of settings and epochs, the curves.
+
+    The record names the checkpoint it goes with, and is written after that checkpoint is complete: a run
+    stopped at any moment resumes from a checkpoint and a record that agree.
+    """
 
     def __init__(self, folder):
         self.folder = Path(folder)
         self.record_path = self.folder / "run.json"
-        self.checkpoint = self.folder / "checkpoint.keras"
         self.targets = self.folder / "soft_targets.npy"
         self.curves = self.folder / "curves.png"
-        self.record = json.loads(self.record_path.read_text()) if self.record_path.is_file() else None
+        try:
+            self.record = json.loads(self.record_path.read_text()) if self.record_path.is_file() else None
+        except (OSError, ValueError) as e:
+            raise AppError(f"{self.record_path} is unreadable ({e}); start over with --fresh.") from None
+
+    @property
+    def checkpoint(self):
+        name = (self.record or {}).get("checkpoint", "checkpoint.keras")  # runs before 1.1: one fixed name
+        return self.folder / name
 
     @property
     def unfinished(self):
@@ -95,6 +122,35 @@ class Run:
 
     def save_record(self):
         atomic.write_text(self.record_path, json.dumps(self.record, indent=1))
+
+    def save_epoch(self, model, entry):
+        """Checkpoint the model after an epoch, then record the epoch with it, then drop older checkpoints."""
+        name = f"checkpoint-{entry['epoch']:03d}.keras"
+        atomic.save_model(model, self.folder / name)
+        self.record["history"].append(entry)
+        self.record["train_seconds"] += entry["seconds"]
+        self.record["checkpoint"] = name
+        self.save_record()
+        for old in self.folder.glob("checkpoint*.keras"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    def clear(self):
+        """--fresh: nothing of an earlier run in this folder may leak into the new one."""
+        for path in [self.record_path, self.targets, *self.folder.glob("checkpoint*.keras")]:
+            path.unlink(missing_ok=True)
+        self.record = None
+
+
+def check_writable(folder, what):
+    """Fail now, not after hours of training, if folder cannot be created or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise AppError(f"cannot write {what} in {folder}: {e.strerror or e}; pass another folder.") from None
 
 
 def resolve_run(args):
@@ -113,6 +169,8 @@ def resolve_run(args):
         raise AppError(f"{run.folder} holds an unfinished run ({run.epochs_done}/"
                        f"{run.record['settings']['epochs']} epochs); continue it with --resume or discard it "
                        "with --fresh.")
+    if args.fresh:
+        run.clear()
     for flag, path in [("--init-from", settings["init_from"])] + [("--teacher", t) for t in settings["teacher"]]:
         if path and not Path(path).is_file():
             raise AppError(f"{flag}: model file {path} not found.")
@@ -193,20 +251,25 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
 
 
 def epoch_recorder(run):
-    """A Keras callback that appends each epoch to the run record and checkpoints model and optimizer."""
+    """A Keras callback that checkpoints each epoch with its record, and stops training if the loss diverges."""
     import keras
 
     class RecordEpochs(keras.callbacks.Callback):
+        diverged = None  # the epoch whose loss became NaN or infinite
+
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.time()
 
+        def on_train_batch_end(self, batch, logs=None):
+            if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+                self.diverged = self.diverged or run.epochs_done + 1
+                self.model.stop_training = True
+
         def on_epoch_end(self, epoch, logs=None):
-            seconds = time.time() - self.started
-            run.record["history"].append({"epoch": epoch + 1, "seconds": round(seconds, 1),
-                                          **{k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}})
-            run.record["train_seconds"] += seconds
-            atomic.save_model(self.model, run.checkpoint)
-            run.save_record()
+            if self.diverged:
+                return  # never checkpoint a model with NaN weights
+            run.save_epoch(self.model, {"epoch": epoch + 1, "seconds": round(time.time() - self.started, 1),
+                                        **{k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}})
 
     return RecordEpochs()
 
@@ -228,6 +291,8 @@ def final_test(model, test):
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
+    check_writable(args.run_dir, "the run's checkpoints")
+    check_writable(args.out.resolve().parent, "the model")
     run, settings = resolve_run(args)
     (x, y), val, test = load_data(settings)
 
@@ -241,18 +306,26 @@ def main(argv=None):
     train_ds = make_train_dataset(x, targets, settings["batch_size"], data_seed)
     val_ds = make_eval_dataset(*val) if val else None
     model = build_or_restore(run, settings, int(np.ceil(len(y) / settings["batch_size"])), args.resume)
-    run.folder.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         run.save_record()
 
     verbose = 1 if sys.stdout.isatty() else 2
+    recorder = epoch_recorder(run)
     try:
         model.fit(train_ds, validation_data=val_ds, epochs=settings["epochs"], initial_epoch=run.epochs_done,
-                  callbacks=[epoch_recorder(run)], verbose=verbose, shuffle=False)
+                  callbacks=[recorder], verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
-        print(f"\nInterrupted after {run.epochs_done} complete epoch(s); continue with: "
-              f"python train.py --resume --run-dir {run.folder}")
+        if run.epochs_done:
+            print(f"\nInterrupted after {run.epochs_done} complete epoch(s); continue with: "
+                  f"python train.py --resume --run-dir {run.folder}")
+        else:
+            print("\nInterrupted during the first epoch: nothing to resume; run the same command again "
+                  "(with --fresh) to start over.")
         return 130
+    if recorder.diverged:
+        raise AppError(f"training diverged: the loss became NaN in epoch {recorder.diverged}; lower --lr "
+                       f"(now {settings['lr']}). Nothing was saved from that epoch; {run.epochs_done} earlier "
+                       "epoch(s) are kept in the run folder.")
 
     history = run.record["history"]
     result = {"val_accuracy": history[-1].get("val_accuracy"), **final_test(model, test)}

@@ -2,6 +2,7 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -147,3 +148,29 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     assert not session.source.cap.isOpened()  # the video (or camera) was released
     with pytest.raises(tk.TclError):
         root.winfo_exists()  # the window is gone
+
+
+@pytest.mark.parametrize("sig, delays", [(signal.SIGINT, [0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.4, 2.8, 3.2, 3.6]),
+                                         (signal.SIGTERM, [0.5, 2.5])])
+def test_ctrl_c_and_sigterm_close_the_window_cleanly_every_time(display, face_video, tiny_model_path, sig, delays):
+    for delay in delays:  # at different moments of playback, each time in a new window
+        proc = start_gui(display, "--source", face_video, "--model", tiny_model_path)
+        window_id(display, proc)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, (delay, err)
+        assert "Traceback" not in err
+        shown, _, _ = summary(out)
+        assert shown >= 1 or delay < 1
+
+
+def test_ctrl_c_before_the_window_opens_is_one_line(tiny_model_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DISPLAY": ":0"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "gui.py"), "--source", "synth:64x64", "--model",
+                             str(tiny_model_path)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # still importing TensorFlow, which takes seconds
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.strip()) == (130, "interrupted")

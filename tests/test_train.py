@@ -135,3 +135,61 @@ def test_a_resumed_run_draws_new_batches():
     assert sorted(fresh) == list(range(64))
     assert np.array_equal(fresh, first_epoch_order(0))  # a fresh run is reproducible
     assert not np.array_equal(fresh, first_epoch_order(3))  # a run resumed after 3 epochs does not replay epoch 1
+
+
+def test_impossible_settings_are_refused_before_any_work(tmp_path):
+    cases = [(["--lr", "nan"], "--lr takes a learning rate in (0, 1]; received nan"),
+             (["--dropout", "1.5"], "--dropout takes a number in [0, 1); received 1.5"),
+             (["--widths", "0,16"], "--widths and --convs must be at least 1; received [0, 16]"),
+             (["--widths", "16,32", "--convs", "1,2,2"], "--convs needs one entry per block of --widths (2)"),
+             (["--limit", "-5"], "--limit takes a number of images (0: all of them); received -5"),
+             (["--out", "model"], "--out must end in .h5 or .keras; received 'model'")]
+    for args, message in cases:
+        result = run_script("train.py", "--data", tmp_path / "nowhere", *args)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+    unwritable = run_script("train.py", "--data", tmp_path / "nowhere", "--out", "/proc/x.h5")
+    assert unwritable.returncode == 2 and "cannot write the model in /proc" in unwritable.stderr
+
+
+def test_fresh_discards_the_old_checkpoint(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    out, run = tmp_path / "m.h5", tmp_path / "run"
+    args = ["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL]
+    kill_after_first_epoch(args, run / "run.json")
+    old = list(run.glob("checkpoint*.keras"))
+    assert old
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *map(str, args), "--fresh", "--seed", "7"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:  # until the new run has recorded an epoch of its own
+        try:
+            record = json.loads((run / "run.json").read_text())
+        except (OSError, ValueError):
+            record = None
+        if record and record["settings"]["seed"] == 7 and record["history"]:
+            break
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    record = json.loads((run / "run.json").read_text())
+    assert record["settings"]["seed"] == 7 and record["history"][0]["epoch"] == 1
+    assert not any(p.exists() for p in old if p.name != record["checkpoint"])
+
+
+def test_a_diverging_loss_stops_training_and_saves_no_checkpoint(tmp_path):
+    import numpy as np
+
+    import train
+    from inference import import_tensorflow
+    from model import build_model
+    import_tensorflow()
+    run = train.Run(tmp_path / "run")
+    run.record = {"settings": {}, "history": [], "finished": False, "train_seconds": 0.0}
+    model = train.compile_for_training(build_model(widths=(8,), convs_per_block=1),
+                                       {"epochs": 3, "lr": 1e-3, "weight_decay": 0.0, "label_smoothing": 0.0}, 4)
+    x = np.random.default_rng(0).integers(0, 256, (64, 48, 48, 1)).astype(np.float32)
+    y = np.full((64, NUM_CLASSES), np.nan, np.float32)  # targets that make the loss NaN from the first batch
+    recorder = train.epoch_recorder(run)
+    model.fit(x, y, batch_size=16, epochs=3, callbacks=[recorder], verbose=0)
+    assert recorder.diverged == 1 and run.record["history"] == []
+    assert not list((tmp_path / "run").glob("checkpoint*.keras"))
