@@ -17,6 +17,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from errors import SourceError  # noqa: E402  (callers catch it as capture.SourceError too)
+from quiet import quiet_stderr  # noqa: E402
 
 
 class VideoSource:
@@ -122,6 +123,34 @@ def list_cameras(max_index=10, skip=()):
             found.append(index)
         cap.release()
     return found
+
+
+WEB_VIDEO_SUFFIX = ".webm"  # VP8 in WebM: OpenCV's wheels encode it, and every web browser plays it
+
+
+class VideoWriter:
+    """Frames to a VP8 WebM file that web browsers play; finish() checks the file by decoding it again."""
+
+    def __init__(self, path, fps, size):
+        self.path, self.frames = Path(path), 0
+        with quiet_stderr():  # FFmpeg remarks on the VP80 tag, then uses it: nothing for the user
+            self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, tuple(size))
+        if not self.writer.isOpened():
+            raise SourceError(f"cannot write video {path}: OpenCV has no VP8 encoder here.")
+
+    def write(self, frame):
+        self.writer.write(frame)
+        self.frames += 1
+
+    def finish(self):
+        """Close the file and decode it again: True if every frame written is there."""
+        self.writer.release()
+        cap = _quiet_capture(str(self.path))
+        found = 0
+        while cap.grab():  # counting by decoding: a truncated file has no trustworthy frame count
+            found += 1
+        cap.release()
+        return found == self.frames
 
 
 class Pacer:

@@ -1,9 +1,31 @@
 """What every command-line script shares: the error contract and the options common to several scripts."""
+import argparse
 import functools
 import sys
+from pathlib import Path
 
+from config import ROOT
 from errors import AppError
 from inference import VIEWS
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """--help shows each option's default (unless its help says it already), paths in the app's folder short."""
+
+    def _get_help_string(self, action):
+        text, default = action.help or "", action.default
+        if (not action.option_strings or "default" in text or default is None or default is False
+                or default is argparse.SUPPRESS or default == []):
+            return text
+        if isinstance(default, Path) and default.is_relative_to(ROOT):
+            default = default.relative_to(ROOT)
+        return f"{text} (default: {str(default).replace('%', '%%')})"
+
+
+def make_parser(doc):
+    """The argument parser of a script: its docstring's first line as description, its usage lines as epilog."""
+    first, _, rest = doc.strip().partition("\n")
+    return argparse.ArgumentParser(description=first, epilog=rest.strip("\n") or None, formatter_class=HelpFormatter)
 
 
 def main_guard(main):
@@ -29,4 +51,4 @@ def add_views_option(parser, default, why=""):
     """The --views option of every script that classifies faces."""
     parser.add_argument("--views", type=int, choices=VIEWS, default=default,
                         help="views averaged per face: 1 the face alone, 2 with its mirror image, 4 both also "
-                             f"shifted half a pixel (default {default}{why})")
+                             f"shifted half a pixel (default: {default}{why})")

@@ -7,7 +7,6 @@
 DATA is a folder of emotion subfolders (any subset of the seven emotions; images of any size or colour)
 or the original fer2013.csv.
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import atomic
-from cli import add_views_option, main_guard
+from cli import add_views_option, main_guard, make_parser
 from config import FACE_SIZE, MODEL_PATH
 from errors import AppError
 
@@ -115,9 +114,9 @@ def evaluate(classifier, faces, labels):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = make_parser(__doc__)
     p.add_argument("data", type=Path, help="folder of emotion subfolders, or fer2013.csv")
-    p.add_argument("--model", type=Path, default=MODEL_PATH)
+    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model")
     p.add_argument("--json", type=Path, help="write the report here (confusion-matrix PNG beside it)")
     p.add_argument("--detect", action="store_true", help="images are full photos: detect the face first")
     p.add_argument("--usage", choices=("Training", "PublicTest", "PrivateTest"),

@@ -11,7 +11,6 @@ import time
 
 STARTED = time.perf_counter()  # for the start-up figure: launch to first frame shown
 
-import argparse  # noqa: E402
 import collections  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
@@ -26,7 +25,7 @@ from tktooltip import ToolTip  # noqa: E402
 
 from atomic import atomic_path  # noqa: E402
 from capture import list_cameras, open_source  # noqa: E402
-from cli import add_views_option, main_guard  # noqa: E402
+from cli import add_views_option, main_guard, make_parser  # noqa: E402
 from config import MODEL_PATH, ROOT, VERSION, VIDEO_SUFFIXES  # noqa: E402
 from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path  # noqa: E402
 from errors import AppError  # noqa: E402
@@ -514,19 +513,19 @@ def parse_size(text, parser):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Live emotion recognition with emoji.")
+    p = make_parser(__doc__)
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
+    src.add_argument("--camera", type=int, default=0, help="webcam index")
     src.add_argument("--source", help="a video file (or synth:640x480 for a test pattern) instead of a webcam")
-    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model (default: model.h5)")
+    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model")
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
-    p.add_argument("--emoji", choices=("on", "off"), default="off", help="emoji over faces (default off)")
+    p.add_argument("--emoji", choices=("on", "off"), default="off", help="emoji over faces")
     add_views_option(p, default=1, why=": the picture already averages each face over consecutive frames")
-    p.add_argument("--size", default="640x480", help="picture area at start, WxH (default 640x480)")
+    p.add_argument("--size", default="640x480", help="picture area at start, WxH")
     p.add_argument("--out-dir", type=Path, default=Path.home() / "Pictures" / "Emojify",
-                   help="where snapshots go (default ~/Pictures/Emojify)")
+                   help="where snapshots go")
     args = p.parse_args(argv)
     args.size = parse_size(args.size, p)
     return args

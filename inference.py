@@ -1,5 +1,6 @@
 """Faces in, emotion probabilities out: the TensorFlow import, model loading and the classifier every
 front-end and script uses. An ensemble of models will also live here, behind the same EmotionClassifier."""
+import logging
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import numpy as np
 from config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL
 from emotions import EMOTIONS, NUM_CLASSES
 from errors import ModelError
+from quiet import quiet_stderr
 
 
 def import_tensorflow():
@@ -16,15 +18,11 @@ def import_tensorflow():
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", TF_LOG_LEVEL)
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    with quiet_stderr():
         import tensorflow as tf
         tf.constant(0) + 0  # the first op probes devices: let it log here, not on the user's terminal
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    # Keras warns through absl on every .h5 save (the format we ship, for its safe loading); not for users.
+    logging.getLogger("absl").setLevel(logging.ERROR)
     return tf
 
 

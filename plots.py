@@ -62,25 +62,37 @@ def plot_curves(history, path, size=(900, 380)):
     _save(image, path)
 
 
-def plot_confusion(matrix, labels, path, title="", cell=64):
-    """Row-normalised confusion matrix (rows: true, columns: predicted), with counts."""
+def plot_confusion(matrix, labels, path, title="", cell=72):
+    """Row-normalised confusion matrix, with counts: rows are the true emotions, columns the predicted ones."""
     matrix = np.asarray(matrix)
     n = len(labels)
-    left, top = 90, 60
+    font, bold = _font(12), _font(14)
+    left = 40 + max(int(draw_width(font, label)) for label in labels) + 12
+    top = 84
     image = Image.new("RGB", (left + n * cell + 20, top + n * cell + 30), "white")
     draw = ImageDraw.Draw(image)
-    font = _font(12)
-    draw.text((10, 8), title or "confusion matrix (rows: true, columns: predicted)", fill="black", font=_font(14))
+    draw.text((10, 8), title or "Confusion matrix", fill="black", font=bold)
+    draw.text((left + n * cell // 2 - 40, 34), "predicted", fill="black", font=bold)
+    # "true" runs down the left edge, written sideways like an axis title
+    axis = Image.new("RGB", (n * cell, 20), "white")
+    ImageDraw.Draw(axis).text((n * cell // 2 - 14, 2), "true", fill="black", font=bold)
+    image.paste(axis.rotate(90, expand=True), (8, top))
     rows = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
     for i in range(n):
-        draw.text((8, top + i * cell + cell // 2 - 7), labels[i], fill="black", font=font)
-        draw.text((left + i * cell + 4, top - 20), labels[i][:8], fill="black", font=font)
+        draw.text((34, top + i * cell + cell // 2 - 7), labels[i], fill="black", font=font)
+        draw.text((left + i * cell + (cell - draw_width(font, labels[i])) / 2, top - 22), labels[i], fill="black",
+                  font=font)
         for j in range(n):
             shade = int(255 - 200 * share[i, j])
             x, y = left + j * cell, top + i * cell
             draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=(shade, shade, 255), outline=(200, 200, 200))
             ink = "white" if share[i, j] > 0.55 else "black"
-            draw.text((x + 6, y + 14), f"{share[i, j]:.2f}", fill=ink, font=font)
-            draw.text((x + 6, y + 32), str(int(matrix[i, j])), fill=ink, font=font)
+            draw.text((x + 6, y + 16), f"{share[i, j]:.2f}", fill=ink, font=font)
+            draw.text((x + 6, y + 36), str(int(matrix[i, j])), fill=ink, font=font)
     _save(image, path)
+
+
+def draw_width(font, text):
+    left, _, right, _ = font.getbbox(text)
+    return right - left

@@ -7,7 +7,6 @@
 Records are written as they arrive, so an interrupted run keeps what it did. Unreadable inputs get one
 line on stderr each and the rest is still processed; the exit code is 1 if any input failed.
 """
-import argparse
 import csv
 import io
 import json
@@ -18,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from atomic import atomic_path, partial_path
-from cli import add_views_option, main_guard
+from cli import add_views_option, main_guard, make_parser
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError
 
@@ -47,6 +46,26 @@ def expand_inputs(inputs):
     return found, errors
 
 
+def check_outputs(args, items):
+    """Refuse, before any work, an output that is an input (or looks like one) or that another output names."""
+    inputs = {Path(p).resolve() for p, _ in items}
+    if str(args.json) == "-" and str(args.csv) == "-":
+        raise OutputError("--json - and --csv - would both go to standard output; send one of them to a file.")
+    seen = {}
+    for flag, path in (("--json", args.json), ("--csv", args.csv)):
+        if path is None or str(path) == "-":
+            continue
+        resolved = path.resolve()
+        if resolved in inputs or (path.exists() and path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES):
+            raise OutputError(f"{flag} {path} is an input (or looks like one) and would be overwritten; if a "
+                              f"wildcard was expanded right after {flag}, put {flag} and its file name first.")
+        if resolved in seen:
+            raise OutputError(f"{seen[resolved]} and {flag} both name {path}; give each output its own file.")
+        seen[resolved] = flag
+    if args.annotate is not None and args.annotate.resolve() in inputs:
+        raise OutputError(f"--annotate {args.annotate} is an input file; give a folder for the annotated copies.")
+
+
 class Outputs:
     """JSON lines and CSV written record by record (one write call per line, flushed), plus annotated
     copies, so a crash or Ctrl+C keeps every record that was complete."""
@@ -54,8 +73,8 @@ class Outputs:
     def __init__(self, json_path=None, csv_path=None, annotate_dir=None, protect=()):
         from emotions import EMOTIONS
         self.emotions = EMOTIONS
-        self.json = open(json_path, "w", encoding="utf-8") if json_path else None
-        self.csv = open(csv_path, "w", encoding="utf-8", newline="") if csv_path else None
+        self.json = self._open(json_path)
+        self.csv = self._open(csv_path)
         self.columns = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji",
                         "confidence", *[f"p_{e}" for e in EMOTIONS]]
         if self.csv:
@@ -65,6 +84,12 @@ class Outputs:
             self.annotate_dir.mkdir(parents=True, exist_ok=True)
         self.protect = {Path(p).resolve() for p in protect}
         self.used = set()
+
+    @staticmethod
+    def _open(path):
+        if path is None:
+            return None
+        return sys.stdout if str(path) == "-" else open(path, "w", encoding="utf-8", newline="")
 
     def _csv_line(self, row):
         buffer = io.StringIO()
@@ -95,7 +120,7 @@ class Outputs:
 
     def close(self):
         for f in (self.json, self.csv):
-            if f:
+            if f and f is not sys.stdout:
                 f.close()
 
 
@@ -160,18 +185,17 @@ class Analyser:
             with atomic_path(out) as tmp:
                 if not cv2.imwrite(str(tmp), frame):
                     raise InputError(f"{out}: cannot write the annotated copy")
-        return len(records), None
+        found = ", ".join(f.emotion for f in faces)
+        return len(records), f"{len(faces)} face{'s' if len(faces) != 1 else ''}: {found}" if faces else "no face"
 
     def video(self, path):
-        import cv2
-
-        from capture import SourceError, open_source
+        from capture import WEB_VIDEO_SUFFIX, SourceError, VideoWriter, open_source
         try:
             source = open_source(str(path))
         except SourceError as e:
             raise InputError(f"{path}: not a readable video") from e
-        writer, out, tmp = None, None, None
-        per_frame = Counter()
+        writer, out = None, None
+        per_face, faceless, analysed = Counter(), 0, 0
         n_faces, index, faces = 0, 0, []
         try:
             while True:
@@ -180,30 +204,35 @@ class Analyser:
                     break
                 if index % self.every == 0:
                     faces = self.faces_of(frame)
-                    per_frame[faces[0].emotion if faces else "no face"] += 1
+                    per_face.update(f.emotion for f in faces)
+                    faceless += not faces
+                    analysed += 1
                     records = face_records(path, index, index / source.fps, faces)
                     for record in records:
                         self.outputs.write(record)
                     n_faces += len(records)
                 if self.emojis is not None:
                     if writer is None:
-                        out = self.outputs.annotated_path(path, ".mp4")
-                        tmp = partial_path(out)
-                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), source.fps,
-                                                 (frame.shape[1], frame.shape[0]))
+                        out = self.outputs.annotated_path(path, WEB_VIDEO_SUFFIX)
+                        writer = VideoWriter(partial_path(out), source.fps, (frame.shape[1], frame.shape[0]))
                     writer.write(self.draw(frame, faces))  # between analysed frames: the latest boxes
                 index += 1
         finally:
             source.release()
             if writer is not None:
-                writer.release()
-                os.replace(tmp, out)
+                if writer.finish():
+                    os.replace(writer.path, out)
+                else:  # a full disk, say: OpenCV's writer never reports it, the file shows it
+                    writer.path.unlink(missing_ok=True)
+                    raise InputError(f"{out}: the annotated video could not be written completely "
+                                     "(is the disk full?)")
         if index == 0:
             raise InputError(f"{path}: video has no frames")
-        analysed = sum(per_frame.values())
-        share = {k: round(v / analysed, 3) for k, v in per_frame.most_common()}
-        dominant = next((k for k in share if k != "no face"), "no face")
-        return n_faces, {"frames": index, "analysed": analysed, "dominant": dominant, "share": share}
+        total = sum(per_face.values())
+        share = ", ".join(f"{e} {n / total:.0%}" for e, n in per_face.most_common())
+        line = (f"{index} frames ({analysed} analysed); {n_faces} face(s)" + (f": {share}" if total else "")
+                + (f"; no face in {faceless / analysed:.0%} of the frames" if faceless else ""))
+        return n_faces, line
 
     def draw(self, frame, faces):
         from overlay import draw_faces
@@ -211,11 +240,11 @@ class Analyser:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = make_parser(__doc__)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
-    p.add_argument("--model", type=Path, default=MODEL_PATH)
-    p.add_argument("--json", type=Path, help="write one JSON line per face here")
-    p.add_argument("--csv", type=Path, help="write one CSV row per face here")
+    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model")
+    p.add_argument("--json", type=Path, help="write one JSON line per face here (- for standard output)")
+    p.add_argument("--csv", type=Path, help="write one CSV row per face here (- for standard output)")
     p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes, labels and emoji here")
     p.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th video frame")
     p.add_argument("--no-detect", action="store_true", help="inputs are face crops: the whole image is the face")
@@ -237,28 +266,31 @@ def main(argv=None):
     if not items:
         print("error: nothing to analyse", file=sys.stderr)
         return 1
+    check_outputs(args, items)
+    report = sys.stderr if "-" in (str(args.json), str(args.csv)) else sys.stdout  # stdout may carry the data
     classifier = EmotionClassifier(load_model(args.model), views=args.views)
     try:
         outputs = Outputs(args.json, args.csv, args.annotate, protect=[p for p, _ in items])
     except OSError as e:
         raise OutputError(f"cannot create output: {e}") from None
     analyser = Analyser(classifier, outputs, every=args.every, detect=not args.no_detect)
-    failed, read, faces, videos = len(errors), 0, 0, {}
+    failed, read, faces = len(errors), 0, 0
     started = time.perf_counter()
     try:
         for path, kind in items:
             try:
                 if kind == "image":
-                    n, _ = analyser.image(path)
+                    n, line = analyser.image(path)
                 elif kind == "video":
-                    n, videos[str(path)] = analyser.video(path)
+                    n, line = analyser.video(path)
                 else:  # an unknown extension: an image, else a video, else neither
                     try:
-                        n, _ = analyser.image(path)
+                        n, line = analyser.image(path)
                     except InputError:
-                        n, videos[str(path)] = analyser.video(path)
+                        n, line = analyser.video(path)
                 read += 1
                 faces += n
+                print(f"{path}: {line}", file=report, flush=True)
             except InputError as e:
                 failed += 1
                 print(f"error: {e}", file=sys.stderr)
@@ -271,16 +303,14 @@ def main(argv=None):
     finally:
         outputs.close()
     wall = time.perf_counter() - started
-    print(f"Read {read} file(s), {failed} failed; {faces} face(s) found in {analyser.frames} image(s)/frame(s).")
+    print(f"Read {read} file(s), {failed} failed; {faces} face(s) found in {analyser.frames} image(s)/frame(s).",
+          file=report)
     if analyser.faceless_images:
         hint = "" if args.no_detect else " (face crops? use --no-detect)"
-        print(f"No face found in {len(analyser.faceless_images)} image(s){hint}.")
+        print(f"No face found in {len(analyser.faceless_images)} image(s){hint}.", file=report)
     if analyser.counts:
-        print("Emotions: " + ", ".join(f"{e} {n}" for e, n in analyser.counts.most_common()))
-    print(f"Throughput: {analyser.frames / max(wall, 1e-9):.1f} frames/s")
-    for name, v in videos.items():
-        share = ", ".join(f"{k} {s:.0%}" for k, s in v["share"].items())
-        print(f"{name}: {v['frames']} frames ({v['analysed']} analysed); dominant: {v['dominant']}; {share}")
+        print("Emotions: " + ", ".join(f"{e} {n}" for e, n in analyser.counts.most_common()), file=report)
+    print(f"Throughput: {analyser.frames / max(wall, 1e-9):.1f} frames/s", file=report)
     return 1 if failed else 0
 
 

@@ -16,15 +16,16 @@ ALLOWED = {
     "atomic": set(),
     "augment": set(),
     "plots": {"atomic"},
-    "capture": {"errors"},
+    "quiet": set(),
+    "capture": {"errors", "quiet"},
     "dataset": {"config", "emotions", "errors"},
     "model": {"config", "emotions"},
-    "inference": {"config", "emotions", "errors"},
+    "inference": {"config", "emotions", "errors", "quiet"},
     "faces": {"config", "emotions", "errors"},
     "overlay": {"emotions", "errors"},
     "live": {"capture", "errors", "faces", "inference", "overlay"},
     "training": {"augment", "emotions", "inference"},
-    "cli": {"errors", "inference"},
+    "cli": {"config", "errors", "inference"},
 }
 
 
@@ -94,3 +95,10 @@ def test_a_missing_face_detector_is_one_error_line(tmp_path, tiny_model_path):
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: cannot load the face detector {app}")
+
+
+@pytest.mark.parametrize("script", ["gui.py", "predict.py", "evaluate.py", "train.py"])
+def test_help_shows_the_defaults(script):
+    result = run_script(script, "--help")
+    assert result.returncode == 0 and "(default: " in result.stdout
+    assert "--model MODEL" not in result.stdout or "(default: model.h5)" in result.stdout

@@ -55,7 +55,9 @@ def test_folder_and_video_records_summary_and_outputs(inputs, tiny_model_path, t
     out = result.stdout
     assert "Read 4 file(s), 0 failed; 64 face(s) found in 93 image(s)/frame(s)." in out
     assert "No face found in 1 image(s)" in out and "Throughput:" in out
-    assert f"{inputs['video']}: 90 frames (90 analysed); dominant: " in out and "no face 33%" in out
+    assert f"{inputs['video']}: 90 frames (90 analysed); 60 face(s): " in out
+    assert "no face in 33% of the frames" in out
+    assert f"{inputs['photos'] / 'more' / 'empty_room.webp'}: no face" in out  # a line per file, faceless named
     # CSV and JSON agree row for row
     with open(out_csv, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -68,13 +70,13 @@ def test_folder_and_video_records_summary_and_outputs(inputs, tiny_model_path, t
         assert all(float(row[f"p_{e}"]) == r["probabilities"][e] for e in EMOTIONS)
     # annotated copies open and show drawing
     names = sorted(p.name for p in ann.iterdir())
-    assert names == ["clip.annotated.mp4", "empty_room.annotated.png", "group.annotated.png",
+    assert names == ["clip.annotated.webm", "empty_room.annotated.png", "group.annotated.png",
                      "single.annotated.png"]
     group = cv2.imread(str(ann / "group.annotated.png"))
     original = cv2.imread(str(inputs["photos"] / "group.png"))
     assert group.shape == original.shape == (480, 640, 3)
     assert (group != original).any(axis=2).sum() > 3000  # boxes, labels and emoji drawn
-    cap = cv2.VideoCapture(str(ann / "clip.annotated.mp4"))
+    cap = cv2.VideoCapture(str(ann / "clip.annotated.webm"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 90 and cap.read()[0]
 
 
@@ -130,3 +132,27 @@ def test_annotated_copy_never_overwrites_an_input(inputs, tiny_model_path, tmp_p
     assert result.returncode == 0, result.stderr
     assert src.read_bytes() == before
     assert (tmp_path / "group.annotated.annotated.png").is_file()
+
+
+def test_an_output_that_is_an_input_or_another_output_is_refused_before_any_work(inputs, tiny_model_path,
+                                                                                  tmp_path):
+    photo = tmp_path / "a.png"
+    shutil.copy(inputs["photos"] / "group.png", photo)
+    before = photo.read_bytes()
+    # `--json photos/*.jpg` as the shell expands it: the first photo after --json
+    cases = [(["--json", photo, inputs["photos"] / "group.png"], "--json " + str(photo) + " is an input"),
+             ([photo, "--csv", photo], "--csv " + str(photo) + " is an input"),
+             ([photo, "--json", tmp_path / "x", "--csv", tmp_path / "x"], "--json and --csv both name")]
+    for args, message in cases:
+        result = run_script("predict.py", *args, "--model", tiny_model_path)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert photo.read_bytes() == before and not (tmp_path / "x").exists()
+
+
+def test_json_to_standard_output(inputs, tiny_model_path):
+    result = run_script("predict.py", inputs["photos"] / "group.png", "--model", tiny_model_path, "--json", "-")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 3 and all(r["emotion"] in EMOTIONS for r in records)
+    assert "Read 1 file(s)" in result.stderr  # the report stays off the data

@@ -193,3 +193,23 @@ def test_a_diverging_loss_stops_training_and_saves_no_checkpoint(tmp_path):
     model.fit(x, y, batch_size=16, epochs=3, callbacks=[recorder], verbose=0)
     assert recorder.diverged == 1 and run.record["history"] == []
     assert not list((tmp_path / "run").glob("checkpoint*.keras"))
+
+
+def test_a_trial_run_never_replaces_a_model_without_replace(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    out = tmp_path / "model.h5"
+    first = run_script("train.py", "--data", data, "--epochs", "1", "--out", out, "--run-dir", tmp_path / "r1",
+                       *SMALL)
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+    trial = run_script("train.py", "--data", data, "--epochs", "1", "--out", out, "--run-dir", tmp_path / "r2",
+                       *SMALL)
+    assert trial.returncode == 0, trial.stderr
+    assert out.read_bytes() == before
+    assert f"Kept {out}: the new model " in trial.stdout and "pass --replace" in trial.stdout
+    assert (tmp_path / "r2" / "model.h5").is_file()
+    replaced = run_script("train.py", "--data", data, "--epochs", "1", "--out", out, "--run-dir", tmp_path / "r3",
+                          *SMALL, "--replace", "--seed", "2")
+    assert replaced.returncode == 0, replaced.stderr
+    assert (tmp_path / "model.backup.h5").read_bytes() == before and out.read_bytes() != before
+    assert "the previous model is kept as" in replaced.stdout
