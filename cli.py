@@ -52,3 +52,12 @@ def add_views_option(parser, default, why=""):
     parser.add_argument("--views", type=int, choices=VIEWS, default=default,
                         help="views averaged per face: 1 the face alone, 2 with its mirror image, 4 both also "
                              f"shifted half a pixel (default: {default}{why})")
+
+
+def progress_bar(total, unit):
+    """A Keras progress bar (count, rate, ETA) when stdout is a terminal; None when it is piped, so that
+    logs stay clean. Advance it with bar.add(n); bar.update(total, finalize=True) ends its line."""
+    if not sys.stdout.isatty() or not total:
+        return None
+    import keras
+    return keras.utils.Progbar(total, unit_name=unit)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import atomic
-from cli import add_views_option, main_guard, make_parser
+from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import FACE_SIZE, MODEL_PATH
 from errors import AppError
 
@@ -99,7 +99,8 @@ def format_report(report):
 def evaluate(classifier, faces, labels):
     from emotions import EMOTIONS
     from inference import predict_probs
-    probs = predict_probs(classifier, faces)
+    bar = progress_bar(len(faces), "face")
+    probs = predict_probs(classifier, faces, progress=bar.add if bar else None)
     pred = probs.argmax(axis=1)
     matrix = confusion_matrix(labels, pred, len(EMOTIONS))
     present = sorted(set(int(v) for v in labels))

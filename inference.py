@@ -168,9 +168,15 @@ class EmotionClassifier:
         return self._run(np.ascontiguousarray(faces, np.uint8)).numpy()
 
 
-def predict_probs(classifier, faces, batch_size=256):
-    """Probability rows for many uint8 faces [N, 48, 48], classified batch_size at a time."""
+def predict_probs(classifier, faces, batch_size=256, progress=None):
+    """Probability rows for many uint8 faces [N, 48, 48], classified batch_size at a time;
+    progress(n) is called after each batch with the number of faces done in it."""
     faces = np.asarray(faces, np.uint8)
     if not len(faces):
         return np.zeros((0, classifier.num_classes), np.float32)
-    return np.concatenate([classifier(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)])
+    rows = []
+    for i in range(0, len(faces), batch_size):
+        rows.append(classifier(faces[i:i + batch_size]))
+        if progress is not None:
+            progress(len(rows[-1]))
+    return np.concatenate(rows)

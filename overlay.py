@@ -63,8 +63,9 @@ def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
             paste_rgba(frame, emojis[face.emotion], x, y, w)
         cv2.rectangle(frame, (x, y), (x + w, y + h), color, thickness)
         label = label_image(f"{DISPLAY_NAMES[face.emotion]} {face.confidence:.0%}", face.emotion, px)
-        ly = y - label.shape[0] - 2 if y - label.shape[0] - 2 >= 0 else y + h + 2
-        paste_rgba(frame, label, x, ly)
+        lh = label.shape[0]  # above the box, else below it, else inside its top edge
+        ly = y - lh - 2 if y - lh - 2 >= 0 else y + h + 2 if y + h + 2 + lh <= frame.shape[0] else y + thickness
+        paste_rgba(frame, label, max(x, 0) + (thickness if ly == y + thickness else 0), ly)
         if emojis is not None and not cover:  # inside the box's top-right corner: never over a neighbour
             size = max(16, w // 4)
             paste_rgba(frame, emojis[face.emotion], x + w - size - thickness, y + thickness, size)

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from atomic import atomic_path, partial_path
-from cli import add_views_option, main_guard, make_parser
+from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError
 
@@ -139,6 +139,7 @@ def face_records(source, frame_index, time_s, faces):
 
 
 class Analyser:
+    MIN_CROP_PX = 240  # --no-detect annotations are enlarged to this, so that the label can be read
     def __init__(self, classifier, outputs, every=1, detect=True):
         from faces import Face, FaceDetector, FramePipeline
         from overlay import load_emojis
@@ -180,6 +181,10 @@ class Analyser:
         for record in records:
             self.outputs.write(record)
         if self.emojis is not None:
+            if not self.detect and min(frame.shape[:2]) < self.MIN_CROP_PX:  # a 48x48 crop: label unreadable
+                scale = self.MIN_CROP_PX / min(frame.shape[:2])
+                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+                faces = [self.Face((0, 0, frame.shape[1], frame.shape[0]), f.probs) for f in faces]
             self.draw(frame, faces)
             out = self.outputs.annotated_path(path, ".png")
             with atomic_path(out) as tmp:
@@ -195,6 +200,7 @@ class Analyser:
         except SourceError as e:
             raise InputError(f"{path}: not a readable video") from e
         writer, out = None, None
+        bar = progress_bar(source.frame_count, "frame")
         per_face, faceless, analysed = Counter(), 0, 0
         n_faces, index, faces = 0, 0, []
         try:
@@ -217,8 +223,12 @@ class Analyser:
                         writer = VideoWriter(partial_path(out), source.fps, (frame.shape[1], frame.shape[0]))
                     writer.write(self.draw(frame, faces))  # between analysed frames: the latest boxes
                 index += 1
+                if bar is not None and index < bar.target:  # the last step comes with finalize below
+                    bar.add(1)
         finally:
             source.release()
+            if bar is not None:
+                bar.update(bar.target, finalize=True)
             if writer is not None:
                 if writer.finish():
                     os.replace(writer.path, out)

@@ -28,7 +28,7 @@ RECIPE_EPOCHS = 80  # with the other defaults: the recipe of the shipped model
 def parse_args(argv):
     p = make_parser(__doc__)
     p.add_argument("--data", type=Path, default=ROOT / "data",
-                   help="folder holding train/ and test/ emotion subfolders")
+                   help="folder holding train/ and test/ emotion subfolders, or the original fer2013.csv")
     p.add_argument("--out", type=Path, default=MODEL_PATH, help="where to save the trained model")
     p.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "latest",
                    help="checkpoints, run JSON and curves PNG go here")
@@ -188,10 +188,17 @@ def load_data(settings):
 
     import dataset
     from emotions import EMOTIONS
-    data_dir = Path(settings["data"])
+    data = Path(settings["data"])
     try:
-        x, y, _, skipped = dataset.load_folder(data_dir / "train")
-        test = dataset.load_folder(data_dir / "test") if (data_dir / "test").is_dir() else None
+        if data.suffix.lower() == ".csv":  # the original fer2013.csv: its Training rows, PublicTest to test
+            x, y, _, skipped = dataset.load_csv(data, usage="Training")
+            try:
+                test = dataset.load_csv(data, usage="PublicTest")
+            except DatasetError:
+                test = None
+        else:
+            x, y, _, skipped = dataset.load_folder(data / "train")
+            test = dataset.load_folder(data / "test") if (data / "test").is_dir() else None
     except DatasetError as e:
         raise DatasetError(f"{e} (get FER-2013 as described in data/README.md, or pass --data DIR)") from None
     if test is not None:

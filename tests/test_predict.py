@@ -90,10 +90,16 @@ def test_every_nth_frame(inputs, tiny_model_path, tmp_path):
 
 def test_no_detect_treats_each_image_as_a_face(inputs, tiny_model_path, tmp_path):
     result = run_script("predict.py", inputs["crops"], "--model", tiny_model_path, "--no-detect",
-                        "--json", tmp_path / "r.jsonl")
+                        "--json", tmp_path / "r.jsonl", "--annotate", tmp_path / "ann")
     assert result.returncode == 0, result.stderr
     records = read_jsonl(tmp_path / "r.jsonl")
     assert [r["box"] for r in records] == [[0, 0, 48, 48]] * 2
+    from overlay import COLORS
+    annotated = cv2.imread(str(tmp_path / "ann" / "happy.annotated.png"))
+    assert annotated.shape == (240, 240, 3)  # enlarged from 48x48 so that the label can be read
+    label_color = np.array(COLORS[records[0]["emotion"]])
+    label_rows = annotated[:40, 5:120].reshape(-1, 3).astype(int)
+    assert (np.abs(label_rows - label_color).sum(axis=1) < 40).sum() > 500  # the label, inside the picture
     from inference import EmotionClassifier, load_model
     crop = cv2.imread(str(inputs["crops"] / "happy.jpg"), cv2.IMREAD_GRAYSCALE)
     expected = EmotionClassifier(load_model(tiny_model_path))(crop[None])[0]
@@ -156,3 +162,39 @@ def test_json_to_standard_output(inputs, tiny_model_path):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 3 and all(r["emotion"] in EMOTIONS for r in records)
     assert "Read 1 file(s)" in result.stderr  # the report stays off the data
+
+
+def run_in_terminal(*args, timeout=300):
+    """Run a script with a pseudo-terminal as its stdout and stderr, as a user's shell would; returns
+    (exit code, everything it printed)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=timeout), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bars_on_a_terminal_only(inputs, tiny_model_path, tmp_path):
+    code, shown = run_in_terminal("predict.py", inputs["video"], "--model", tiny_model_path)
+    assert code == 0 and "90/90" in shown and "ms/frame" in shown, shown
+    piped = run_script("predict.py", inputs["video"], "--model", tiny_model_path)
+    assert "90/90" not in piped.stdout + piped.stderr
+    from conftest import make_face_folder
+    data = make_face_folder(tmp_path / "faces", per_class=40)
+    code, shown = run_in_terminal("evaluate.py", data, "--model", tiny_model_path)
+    assert code == 0 and "280/280" in shown and "s/face" in shown and "Accuracy:" in shown, shown

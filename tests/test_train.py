@@ -213,3 +213,30 @@ def test_a_trial_run_never_replaces_a_model_without_replace(tmp_path):
     assert replaced.returncode == 0, replaced.stderr
     assert (tmp_path / "model.backup.h5").read_bytes() == before and out.read_bytes() != before
     assert "the previous model is kept as" in replaced.stdout
+
+
+def test_trains_on_fer2013_csv_and_on_a_folder_without_some_emotions(tmp_path):
+    import numpy as np
+
+    from emotions import EMOTIONS
+    rng = np.random.default_rng(0)
+    rows = ["emotion,pixels,Usage"]
+    for usage, n in (("Training", 56), ("PublicTest", 14)):
+        rows += [f"{i % NUM_CLASSES},{' '.join(map(str, rng.integers(0, 256, 48 * 48)))},{usage}" for i in range(n)]
+    csv_path = tmp_path / "fer2013.csv"
+    csv_path.write_text("\n".join(rows) + "\n")
+    result = run_script("train.py", "--data", csv_path, "--epochs", "1", "--out", tmp_path / "c.h5", "--run-dir",
+                        tmp_path / "rc", *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert "validation 7; test 14" in result.stdout and "Test accuracy:" in result.stdout
+
+    partial = tmp_path / "partial"  # one seed trained without "disgust"
+    six = [e for e in EMOTIONS if e != "disgust"]
+    make_face_folder(partial / "train", per_class=8, emotions=six)
+    make_face_folder(partial / "test", per_class=2, emotions=six, seed=1)
+    result = run_script("train.py", "--data", partial, "--epochs", "1", "--out", tmp_path / "p.h5", "--run-dir",
+                        tmp_path / "rp", *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert "disgust 0" in result.stdout
+    evaluated = run_script("evaluate.py", partial / "test", "--model", tmp_path / "p.h5")
+    assert evaluated.returncode == 0 and "on 12 faces" in evaluated.stdout
