@@ -240,3 +240,24 @@ def test_trains_on_fer2013_csv_and_on_a_folder_without_some_emotions(tmp_path):
     assert "disgust 0" in result.stdout
     evaluated = run_script("evaluate.py", partial / "test", "--model", tmp_path / "p.h5")
     assert evaluated.returncode == 0 and "on 12 faces" in evaluated.stdout
+
+
+def test_ctrl_c_in_the_first_epoch_says_what_is_true(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), "--data", str(data), "--epochs", "25",
+                             "--out", str(tmp_path / "m.h5"), "--run-dir", str(run), *SMALL, "--batch-size", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / "run.json").is_file():  # the run has started, no epoch done
+        time.sleep(0.02)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    if json.loads((run / "run.json").read_text())["history"]:  # a fast machine finished an epoch after all
+        assert "continue with: python train.py --resume" in out
+        return
+    assert "nothing to resume; run the same command again" in out
+    again = run_script("train.py", "--resume", "--run-dir", run)
+    assert again.returncode == 2 and "nothing to resume" in again.stderr
