@@ -125,27 +125,31 @@ def load_csv(path, usage=None, size=FACE_SIZE):
     if usage is not None and usage not in CSV_USAGES:
         raise DatasetError(f"usage must be one of {', '.join(CSV_USAGES)}; received {usage!r}.")
     images, labels, paths, skipped = [], [], [], []
-    with open(path, newline="") as f:
+    # Bytes that are not UTF-8 become U+FFFD, so such a row is skipped with its line number, not a traceback.
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"emotion", "pixels"} <= set(reader.fieldnames):
-            raise DatasetError(f"{path}: expected the fer2013.csv columns emotion,pixels,Usage; "
-                               f"found {reader.fieldnames}.")
-        for row_no, row in enumerate(reader, start=2):
-            if usage is not None and row.get("Usage") != usage:
-                continue
-            where = f"{path}:{row_no}"
-            try:
-                label = int(row["emotion"])
-                pixels = np.array(row["pixels"].split(), dtype=np.float32)
-                side = int(round(len(pixels) ** 0.5))
-                if not 0 <= label < NUM_CLASSES or side * side != len(pixels) or side == 0:
-                    raise ValueError
-            except (ValueError, TypeError, AttributeError):
-                skipped.append((where, "bad emotion or pixels"))
-                continue
-            images.append(to_face_array(np.clip(pixels, 0, 255).astype(np.uint8).reshape(side, side), size))
-            labels.append(label)
-            paths.append(where)
+        try:
+            if not reader.fieldnames or not {"emotion", "pixels"} <= set(reader.fieldnames):
+                raise DatasetError(f"{path}: expected the fer2013.csv columns emotion,pixels,Usage; "
+                                   f"found {reader.fieldnames}.")
+            for row in reader:
+                if usage is not None and row.get("Usage") != usage:
+                    continue
+                where = f"{path}:{reader.line_num}"
+                try:
+                    label = int(row["emotion"])
+                    pixels = np.array(row["pixels"].split(), dtype=np.float32)
+                    side = int(round(len(pixels) ** 0.5))
+                    if not 0 <= label < NUM_CLASSES or side * side != len(pixels) or side == 0:
+                        raise ValueError
+                except (ValueError, TypeError, AttributeError):
+                    skipped.append((where, "bad emotion or pixels"))
+                    continue
+                images.append(to_face_array(np.clip(pixels, 0, 255).astype(np.uint8).reshape(side, side), size))
+                labels.append(label)
+                paths.append(where)
+        except csv.Error as e:  # a field past the csv module's size limit, say; line_num counts the lines before
+            raise DatasetError(f"{path}:{reader.line_num + 1}: cannot be read as CSV ({e}).") from None
     if not images:
         raise DatasetError(f"{path}: no usable rows" + (f" with Usage={usage}" if usage else "") + ".")
     return np.stack(images), np.asarray(labels, np.int32), paths, skipped

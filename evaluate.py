@@ -160,7 +160,7 @@ def main(argv=None):
     print(format_report(report))
     if args.json:
         from plots import plot_confusion
-        atomic.write_text(args.json, json.dumps(report, indent=1))
+        atomic.write_text(args.json, json.dumps(report, indent=1, allow_nan=False))
         png = args.json.with_suffix(".png")
         plot_confusion(report["confusion"], report["labels"], png,
                        title=f"{args.data.name}: accuracy {report['accuracy']:.1%} (n={report['n']})")

@@ -99,7 +99,7 @@ class Outputs:
 
     def write(self, record):
         if self.json:
-            self.json.write(json.dumps(record) + "\n")
+            self.json.write(json.dumps(record, allow_nan=False) + "\n")  # never the invalid JSON `NaN`
             self.json.flush()
         if self.csv:
             p = record["probabilities"]

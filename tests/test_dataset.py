@@ -42,3 +42,17 @@ def test_folder_errors_name_the_expected_layout(tmp_path):
         dataset.load_folder(tmp_path / "absent")
     with pytest.raises(dataset.DatasetError, match="has no subfolders"):
         dataset.load_folder(tmp_path)
+
+
+def test_csv_with_any_bytes_is_read_or_rejected_with_a_line_number(tmp_path):
+    from dataset import load_csv
+    from errors import DatasetError
+    good = '3,"' + " ".join(["128"] * 48 * 48) + '",Training\n'
+    odd = tmp_path / "odd.csv"
+    odd.write_bytes(b"emotion,pixels,Usage\n" + good.encode() + b"\xff\xfe,\"1 2\",Training\n" + good.encode())
+    images, labels, paths, skipped = load_csv(odd)
+    assert len(images) == 2 and skipped == [(f"{odd}:3", "bad emotion or pixels")]
+    huge = tmp_path / "huge.csv"
+    huge.write_text("emotion,pixels,Usage\n" + good + '4,"' + "1 " * 100_000 + '",Training\n')
+    with pytest.raises(DatasetError, match=rf"{huge.name}:3: cannot be read as CSV"):
+        load_csv(huge)

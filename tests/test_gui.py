@@ -161,8 +161,7 @@ def test_ctrl_c_and_sigterm_close_the_window_cleanly_every_time(display, face_vi
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, (delay, err)
         assert "Traceback" not in err
-        shown, _, _ = summary(out)
-        assert shown >= 1 or delay < 1
+        assert re.match(r"Shown \d+ frames", out), out  # the summary of a clean exit, even before a first frame
 
 
 def test_ctrl_c_before_the_window_opens_is_one_line(tiny_model_path):
