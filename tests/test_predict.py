@@ -78,6 +78,8 @@ def test_folder_and_video_records_summary_and_outputs(inputs, tiny_model_path, t
     assert (group != original).any(axis=2).sum() > 3000  # boxes, labels and emoji drawn
     cap = cv2.VideoCapture(str(ann / "clip.annotated.webm"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 90 and cap.read()[0]
+    fourcc = int(cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode()
+    assert fourcc == "VP80"  # VP8 in WebM: what Chromium and Firefox play
 
 
 def test_every_nth_frame(inputs, tiny_model_path, tmp_path):

@@ -1,4 +1,5 @@
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ def test_one_epoch_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Skipped 1 unreadable file(s)" in result.stdout
     assert "Test accuracy:" in result.stdout
+    assert re.search(r"epoch 1/1: \d+ s, \d+ images/s, loss [\d.]+, accuracy [\d.]+%, validation", result.stdout)
+    assert "WARNING" not in result.stdout + result.stderr  # no library chatter
     record = json.loads((run / "run.json").read_text())
     assert record["finished"] and len(record["history"]) == 1
     assert {"accuracy", "loss", "val_accuracy", "val_loss"} <= set(record["history"][0])
