@@ -13,6 +13,7 @@ STARTED = time.perf_counter()  # for the start-up figure: launch to first frame 
 
 import collections  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -534,6 +535,12 @@ def parse_args(argv):
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
+    # One frame at a time needs no thread pools: theirs spin on the idle core between frames, which costs a
+    # laptop more CPU than their parallelism saves (benchmarks/window_cpu.py).
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    import cv2
+    cv2.setNumThreads(1)
     from faces import FaceDetector
     from inference import load_model
     from live import build_live_processor
