@@ -276,7 +276,7 @@ class EmojifyApp:
 
     def apply_emoji(self):
         self.processor.emoji_on_faces = self.emoji_var.get()
-        self.session.set_mirror(self.processor.mirror)  # redraws a paused picture with the new overlay
+        self.session.redraw()  # a paused picture gets the new overlay
 
     def toggle_fullscreen(self):
         self.set_fullscreen(not self.fullscreen)
@@ -334,8 +334,8 @@ class EmojifyApp:
         self.video.itemconfigure(self.banner, width=max(w - 60, 100))
         self._place_banner_box()
         self.set_emoji_size(int(min(256, max(96, (self.root.winfo_height() - 330) * 0.6))))
-        if self.session is not None and self.session.state is State.PAUSED:
-            self.session.set_mirror(self.processor.mirror)  # a paused picture is redrawn at the new size
+        if self.session is not None:
+            self.session.redraw()  # a paused picture, at the new size
 
     def set_emoji_size(self, px):
         if abs(px - self.emoji_px) < 12:

@@ -151,10 +151,6 @@ class LiveSession:
     def state(self):
         return self._status.state
 
-    @property
-    def source_name(self):
-        return self.source.name if self.source is not None else "source"
-
     def add_consumer(self, consumer):
         """consumer(LiveFrame) is called for every processed frame; returns the consumer."""
         self.consumers.append(consumer)
@@ -181,6 +177,10 @@ class LiveSession:
         """Mirror the picture; while paused the frozen frame is shown again, mirrored."""
         self.processor.mirror = bool(on)
         self.processor.pipeline.reset()
+        self.redraw()
+
+    def redraw(self):
+        """While paused, process the frozen frame again: after a change of mirror, overlay or display size."""
         with self._slot:
             self._redo = self.state is State.PAUSED
             self._slot.notify()
