@@ -384,7 +384,7 @@ class EmojifyApp:
         self.shown_times.append(now)
         if self.first_frame_s is None:
             self.first_frame_s = now - STARTED
-            self.snapshot_button.state(["!disabled"])
+            self.shown_status = None  # a picture to save now: show_state enables the snapshot controls
         self.latency = 0.9 * self.latency + 0.1 * (now - live.captured) if self.frames_shown else now - live.captured
         self.frames_shown += 1
         self.faces_now = len(live.result.faces)

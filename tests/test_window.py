@@ -124,6 +124,9 @@ def test_keys_work_in_either_case_and_snapshots_are_pngs(window, long_video, tmp
     import cv2
     w = window(str(long_video))
     assert w.pump(until=lambda: w.app.frames_shown >= 3)
+    w.pump(0.1)
+    assert w.app.file_menu.entrycget("Save snapshot", "state") == "normal"  # menu and button agree
+    assert w.app.snapshot_button.instate(["!disabled"])
     mirror, emoji = w.processor.mirror, w.processor.emoji_on_faces
     for key in ("m", "M"):
         w.press(key)
