@@ -17,7 +17,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from errors import SourceError  # noqa: E402  (callers catch it as capture.SourceError too)
-from quiet import quiet_stderr  # noqa: E402
+from quiet import quiet_opencv, quiet_stderr  # noqa: E402
 
 
 class VideoSource:
@@ -65,12 +65,8 @@ class SyntheticSource:
 
 def _quiet_capture(target):
     """cv2.VideoCapture(target) without OpenCV's own log lines: failures get our message instead."""
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    try:
+    with quiet_opencv():
         return cv2.VideoCapture(target)
-    finally:
-        cv2.utils.logging.setLogLevel(level)
 
 
 def open_source(spec):

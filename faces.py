@@ -14,6 +14,7 @@ import numpy as np
 from config import CASCADE_PATH, FACE_SIZE
 from emotions import EMOTIONS
 from errors import ResourceError
+from quiet import quiet_opencv
 
 
 class FaceDetector:
@@ -26,12 +27,8 @@ class FaceDetector:
     def __init__(self, cascade_path=CASCADE_PATH, detect_width=320, scale_factor=1.1, min_neighbors=5,
                  min_face=0.2):
         self.cascade_path = Path(cascade_path)
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message, not OpenCV's
-        try:
+        with quiet_opencv():  # our message below, not OpenCV's
             self.cascade = cv2.CascadeClassifier(str(cascade_path))
-        finally:
-            cv2.utils.logging.setLogLevel(level)
         if self.cascade.empty():
             raise ResourceError(f"cannot load the face detector {cascade_path}; "
                                 "restore haarcascade_frontalface_default.xml from the repository.")
@@ -149,6 +146,15 @@ def iou(a, b):
     return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
 
 
+def best_match(faces, box):
+    """The face whose box overlaps box most, and that overlap (IoU); (None, 0.0) for no faces."""
+    overlaps = [iou(f.box, box) for f in faces]
+    if not overlaps:
+        return None, 0.0
+    best = int(np.argmax(overlaps))
+    return faces[best], overlaps[best]
+
+
 class Smoother:
     """Exponential moving average of each face's probabilities, following faces by box overlap."""
 
@@ -160,8 +166,8 @@ class Smoother:
     def __call__(self, faces):
         smoothed = []
         for face in faces:
-            match = max(self.previous, key=lambda f: iou(f.box, face.box), default=None)
-            if match is not None and iou(match.box, face.box) >= self.min_iou:
+            match, overlap = best_match(self.previous, face.box)
+            if overlap >= self.min_iou:
                 face = Face(face.box, self.alpha * face.probs + (1 - self.alpha) * match.probs)
             smoothed.append(face)
         self.previous = smoothed
@@ -226,8 +232,8 @@ class FramePipeline:
             return None
         kept = []
         for box in boxes:
-            match = max(self._classified, key=lambda f: iou(f.box, box))
-            if iou(match.box, box) < self.min_iou:
+            match, overlap = best_match(self._classified, box)
+            if overlap < self.min_iou:
                 return None
             kept.append(match.probs)
         return kept

@@ -135,7 +135,6 @@ class LiveSession:
         self.frames_processed = 0
         self._status = Status(State.STARTING)
         self._stop = threading.Event()
-        self._paused = threading.Event()
         self._slot = threading.Condition()
         self._frame = None         # (frame, captured time), newest wins, or _END
         self._last_raw = None      # the last frame processed, kept to redo it while paused
@@ -165,12 +164,10 @@ class LiveSession:
 
     def pause(self):
         if self.state is State.RUNNING:
-            self._paused.set()
             self._set(State.PAUSED)
 
     def resume(self):
         if self.state is State.PAUSED:
-            self._paused.clear()
             self._set(State.RUNNING)
 
     def set_mirror(self, on):
@@ -228,11 +225,11 @@ class LiveSession:
                     return
         if self._stop.is_set():  # closed while the source was opening
             return
-        self._set(State.PAUSED if self._paused.is_set() else State.RUNNING)
+        self._set(State.RUNNING)  # pause() acts on a running session only: nothing was paused before
         pacer = None if self.source.is_live else Pacer(self.source.fps)
         failures = 0
         while not self._stop.is_set():
-            if self._paused.is_set():
+            if self.state is State.PAUSED:
                 if pacer:
                     pacer.reset()
                 time.sleep(0.03)

@@ -21,7 +21,7 @@ ALLOWED = {
     "dataset": {"config", "emotions", "errors"},
     "model": {"config", "emotions"},
     "inference": {"config", "emotions", "errors", "quiet"},
-    "faces": {"config", "emotions", "errors"},
+    "faces": {"config", "emotions", "errors", "quiet"},
     "overlay": {"emotions", "errors"},
     "live": {"capture", "errors", "faces", "inference", "overlay"},
     "training": {"augment", "emotions", "inference"},
