@@ -1,6 +1,8 @@
-"""Files written whole or not at all: write to a temporary name beside the target, then rename."""
+"""Files written whole or not at all: write to a temporary name beside the target, then rename; logs written
+a whole line at a time."""
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 
@@ -38,3 +40,35 @@ def save_array(path, array):
 def save_model(model, path, **kwargs):
     with atomic_path(path) as tmp:
         model.save(tmp, **kwargs)
+
+
+class LineFile:
+    """A log written a line at a time, each line whole or not at all: a killed process leaves every line
+    written before, and a failed write (a full disk) is cut back to the last whole line and raises OSError.
+    "-" writes to standard output."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.file = None if self.path == "-" else open(path, "wb", buffering=0)
+        self.size = self.lines = 0
+
+    def write(self, line):
+        if self.file is None:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        encoded = line.encode("utf-8")
+        data = memoryview(encoded)
+        try:
+            while data:
+                data = data[self.file.write(data):]
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.file.truncate(self.size)
+            raise
+        self.size += len(encoded)
+        self.lines += 1
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()

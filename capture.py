@@ -135,7 +135,8 @@ class VideoWriter:
             raise SourceError(f"cannot write video {path}: OpenCV has no VP8 encoder here.")
 
     def write(self, frame):
-        self.writer.write(frame)
+        with quiet_opencv():  # a failed write (a full disk) is logged per frame; finish() reports it once
+            self.writer.write(frame)
         self.frames += 1
 
     def finish(self):

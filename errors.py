@@ -24,3 +24,13 @@ class DatasetError(AppError, ValueError):
 
 class OutputError(AppError):
     """An output path that cannot be written, or that would overwrite an input."""
+
+
+def os_reason(error):
+    """The reason of an OSError in a few words ("No space left on device"), also for h5py's long messages."""
+    import os
+    import re
+    if error.errno:
+        return os.strerror(error.errno)
+    found = re.search(r"errno = (\d+)", str(error))
+    return os.strerror(int(found.group(1))) if found else str(error).splitlines()[0] if str(error) else "failed"

@@ -29,7 +29,7 @@ from capture import list_cameras, open_source  # noqa: E402
 from cli import add_views_option, main_guard, make_parser  # noqa: E402
 from config import MODEL_PATH, ROOT, VERSION, VIDEO_SUFFIXES  # noqa: E402
 from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path  # noqa: E402
-from errors import AppError  # noqa: E402
+from errors import AppError, os_reason  # noqa: E402
 from live import LatestFrame, LiveSession, State  # noqa: E402
 from overlay import rgb_hex  # noqa: E402
 
@@ -309,7 +309,7 @@ class EmojifyApp:
             with atomic_path(path) as tmp:
                 Image.fromarray(self.last_image).convert("RGB").save(tmp)
         except OSError as e:
-            self.say(f"cannot save the snapshot in {self.out_dir}: {e.strerror or e}")
+            self.say(f"cannot save the snapshot in {self.out_dir}: {os_reason(e)}")
             return
         self.say(f"saved {path}")
         print(f"Snapshot: {path}", flush=True)

@@ -5,7 +5,7 @@
     python predict.py talk.mp4 --every 5          # every 5th video frame
 
 Records are written as they arrive, so an interrupted run keeps what it did. Unreadable inputs get one
-line on stderr each and the rest is still processed; the exit code is 1 if any input failed.
+line on stderr each and the rest is still processed; the exit code is 1 if any input or output failed.
 """
 import csv
 import io
@@ -16,10 +16,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from atomic import atomic_path, partial_path
+from atomic import LineFile, atomic_path, partial_path
 from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
-from errors import OutputError
+from errors import OutputError, os_reason
+from quiet import quiet_stderr
 
 
 class InputError(Exception):
@@ -67,14 +68,16 @@ def check_outputs(args, items):
 
 
 class Outputs:
-    """JSON lines and CSV written record by record (one write call per line, flushed), plus annotated
-    copies, so a crash or Ctrl+C keeps every record that was complete."""
+    """JSON lines and CSV written record by record (atomic.LineFile), plus annotated copies, so a crash or
+    Ctrl+C keeps every record that was complete. A file that cannot be written (a full disk) is reported once
+    and dropped; the other outputs go on."""
 
     def __init__(self, json_path=None, csv_path=None, annotate_dir=None, protect=()):
         from emotions import EMOTIONS
         self.emotions = EMOTIONS
-        self.json = self._open(json_path)
-        self.csv = self._open(csv_path)
+        self.json = LineFile(json_path) if json_path else None
+        self.csv = LineFile(csv_path) if csv_path else None
+        self.failed = []
         self.columns = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji",
                         "confidence", *[f"p_{e}" for e in EMOTIONS]]
         if self.csv:
@@ -85,22 +88,25 @@ class Outputs:
         self.protect = {Path(p).resolve() for p in protect}
         self.used = set()
 
-    @staticmethod
-    def _open(path):
-        if path is None:
-            return None
-        return sys.stdout if str(path) == "-" else open(path, "w", encoding="utf-8", newline="")
+    def _write(self, name, line):
+        out = getattr(self, name)
+        try:
+            out.write(line)
+        except OSError as e:
+            setattr(self, name, None)
+            out.close()
+            self.failed.append(out.path)
+            print(f"error: cannot write {out.path}: {os_reason(e)}; it keeps the {out.lines} whole line(s) "
+                  "written before, and the other outputs go on", file=sys.stderr, flush=True)
 
     def _csv_line(self, row):
         buffer = io.StringIO()
         csv.writer(buffer).writerow(row)
-        self.csv.write(buffer.getvalue())
-        self.csv.flush()
+        self._write("csv", buffer.getvalue())
 
     def write(self, record):
         if self.json:
-            self.json.write(json.dumps(record, allow_nan=False) + "\n")  # never the invalid JSON `NaN`
-            self.json.flush()
+            self._write("json", json.dumps(record, allow_nan=False) + "\n")  # never the invalid JSON `NaN`
         if self.csv:
             p = record["probabilities"]
             self._csv_line([record["source"], "" if record["frame"] is None else record["frame"],
@@ -120,7 +126,7 @@ class Outputs:
 
     def close(self):
         for f in (self.json, self.csv):
-            if f and f is not sys.stdout:
+            if f:
                 f.close()
 
 
@@ -187,9 +193,14 @@ class Analyser:
                 faces = [self.Face((0, 0, frame.shape[1], frame.shape[0]), f.probs) for f in faces]
             self.draw(frame, faces)
             out = self.outputs.annotated_path(path, ".png")
-            with atomic_path(out) as tmp:
-                if not cv2.imwrite(str(tmp), frame):
-                    raise InputError(f"{out}: cannot write the annotated copy")
+            try:
+                with atomic_path(out) as tmp:
+                    with quiet_stderr():  # libpng's own "Write Error": the line below says it for us
+                        written = cv2.imwrite(str(tmp), frame) and cv2.imread(str(tmp)) is not None
+                    if not written:
+                        raise OSError("the file written is incomplete (is the disk full?)")
+            except OSError as e:
+                raise InputError(f"cannot write the annotated copy {out}: {os_reason(e)}") from None
         found = ", ".join(f.emotion for f in faces)
         return len(records), f"{len(faces)} face{'s' if len(faces) != 1 else ''}: {found}" if faces else "no face"
 
@@ -321,7 +332,9 @@ def main(argv=None):
     if analyser.counts:
         print("Emotions: " + ", ".join(f"{e} {n}" for e, n in analyser.counts.most_common()), file=report)
     print(f"Throughput: {analyser.frames / max(wall, 1e-9):.1f} frames/s", file=report)
-    return 1 if failed else 0
+    if outputs.failed:
+        print(f"Not complete: {', '.join(outputs.failed)} (see the error above).", file=report)
+    return 1 if failed or outputs.failed else 0
 
 
 if __name__ == "__main__":

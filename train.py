@@ -7,6 +7,7 @@
 Every epoch is checkpointed to --run-dir (model + optimizer state), so an interrupted run loses at most
 one epoch. At the end: model.h5, the test accuracy, a training-curves PNG and a JSON record of the run.
 """
+import contextlib
 import json
 import math
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 import atomic
 from cli import main_guard, make_parser
 from config import MODEL_PATH, ROOT
-from errors import AppError, DatasetError, ModelError
+from errors import AppError, DatasetError, ModelError, OutputError, os_reason
 from training import (compile_for_training, make_eval_dataset, make_train_dataset, seed_random_streams,
                       soft_targets)
 
@@ -112,6 +113,11 @@ class Run:
         except (OSError, ValueError) as e:
             raise AppError(f"{self.record_path} is unreadable ({e}); start over with --fresh.") from None
 
+    def remove_partial_files(self):
+        """Files a killed save left half-written (atomic.partial_path names): never read, so removed."""
+        for path in self.folder.glob(".*.partial*"):
+            path.unlink(missing_ok=True)
+
     @property
     def checkpoint(self):
         name = (self.record or {}).get("checkpoint", "checkpoint.keras")  # runs before 1.1: one fixed name
@@ -125,17 +131,37 @@ class Run:
     def epochs_done(self):
         return len(self.record["history"]) if self.record else 0
 
+    @contextlib.contextmanager
+    def writing(self, what):
+        """A failed write (a full disk, say) becomes one line that says what is kept and how to go on."""
+        try:
+            yield
+        except OSError as e:
+            kept = (f"the run is kept at epoch {self.epochs_done}; free some space and continue with: "
+                    f"python train.py --resume --run-dir {self.folder}") if self.epochs_done else \
+                "nothing was kept; free some space and run the same command again"
+            raise OutputError(f"cannot write {what}: {os_reason(e)}; {kept}") from None
+
     def save_record(self):
-        atomic.write_text(self.record_path, json.dumps(self.record, indent=1))
+        with self.writing(self.record_path):
+            atomic.write_text(self.record_path, json.dumps(self.record, indent=1))
 
     def save_epoch(self, model, entry):
         """Checkpoint the model after an epoch, then record the epoch with it, then drop older checkpoints."""
         name = f"checkpoint-{entry['epoch']:03d}.keras"
-        atomic.save_model(model, self.folder / name)
-        self.record["history"].append(entry)
+        with self.writing(self.folder / name):
+            atomic.save_model(model, self.folder / name)
+        previous = dict(self.record)
+        self.record["history"] = [*self.record["history"], entry]
         self.record["train_seconds"] += entry["seconds"]
         self.record["checkpoint"] = name
-        self.save_record()
+        try:
+            atomic.write_text(self.record_path, json.dumps(self.record, indent=1))
+        except OSError:
+            self.record = previous  # the record on disk still names the previous checkpoint
+            (self.folder / name).unlink(missing_ok=True)
+            with self.writing(self.record_path):
+                raise
         for old in self.folder.glob("checkpoint*.keras"):
             if old.name != name:
                 old.unlink(missing_ok=True)
@@ -155,12 +181,13 @@ def check_writable(folder, what):
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
-        raise AppError(f"cannot write {what} in {folder}: {e.strerror or e}; pass another folder.") from None
+        raise AppError(f"cannot write {what} in {folder}: {os_reason(e)}; pass another folder.") from None
 
 
 def resolve_run(args):
     """The run folder and the settings to train with: the command line's, or the unfinished run's on --resume."""
     run = Run(args.run_dir)
+    run.remove_partial_files()
     settings = {k: getattr(args, k) for k in SETTINGS}
     settings["data"] = str(args.data)
     if args.init_from is not None:
@@ -238,7 +265,8 @@ def training_targets(run, settings, x, y, resuming):
         targets = soft_targets(x, y, settings["teacher"], settings["teacher_weight"])
     except ModelError as e:
         raise ModelError(f"--teacher: {e}") from None
-    atomic.save_array(run.targets, targets)  # so that a resumed run need not ask the teachers again
+    with run.writing(run.targets):
+        atomic.save_array(run.targets, targets)  # so that a resumed run need not ask the teachers again
     return targets
 
 
@@ -249,7 +277,11 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
     from inference import load_model
     from model import build_model
     if resuming:
-        return keras.models.load_model(run.checkpoint)
+        try:
+            return keras.models.load_model(run.checkpoint)
+        except Exception as e:  # noqa: BLE001 - Keras raises many kinds for a damaged file
+            raise AppError(f"the checkpoint {run.checkpoint} is unreadable ({type(e).__name__}); start over "
+                           "with --fresh.") from None
     if settings.get("init_from"):
         try:
             model = load_model(settings["init_from"])
@@ -364,12 +396,16 @@ def main(argv=None):
     if test is not None:
         print(f"Test accuracy: {result['test_accuracy_4_views']:.4f} as evaluate.py measures it (4 views per "
               f"face; {result['test_accuracy']:.4f} for one) on {result['test_n']} images.")
-    saved = save_trained_model(model, args.out, run, settings, test, args.replace)
+    with run.writing(f"the model {args.out}"):
+        saved = save_trained_model(model, args.out, run, settings, test, args.replace)
     run.record.update(model_path=str(saved), model_bytes=saved.stat().st_size)
     run.save_record()
 
     from plots import plot_curves
-    plot_curves(history, run.curves)
+    try:
+        plot_curves(history, run.curves)
+    except OSError as e:  # the model and its record are saved; the picture can be drawn again from run.json
+        print(f"warning: cannot write {run.curves}: {os_reason(e)}")
     print(f"Saved {saved} ({run.record['model_bytes'] / 1e6:.1f} MB) after {len(history)} epochs, "
           f"{run.record['train_seconds'] / 60:.1f} min of training.")
     print(f"Run record: {run.record_path}; curves: {run.curves}")

@@ -106,3 +106,38 @@ def run_script(script, *args, env=None, timeout=300):
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=full_env, cwd=str(ROOT))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """mount(size) -> a fresh tmpfs folder of that many bytes, unmounted afterwards; skips where mounting is
+    not allowed (not root, or a container without the right)."""
+    mounts = []
+
+    def mount(size):
+        folder = tmp_path / f"disk{len(mounts)}"
+        folder.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or 'not permitted'}")
+        mounts.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounts:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(folder):
+    """Fill the filesystem holding folder; returns the filler file, whose removal frees the space again."""
+    filler = Path(folder) / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
