@@ -488,6 +488,26 @@ class EmojifyApp:
                 f"a face in {self.faces_seen}; most shown emoji: {top}; picture area {w}x{h}")
 
 
+def exit_on_display_loss(app, display):
+    """Xlib ends the process when the X connection is lost (its own line, exit 1, nothing of ours): say why,
+    release the camera and print the summary first. Returns the handler, which must be kept referenced."""
+    import ctypes
+    try:
+        xlib = ctypes.CDLL("libX11.so.6")  # the library Tk already loaded: the same handler table
+    except OSError:
+        return None
+
+    @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+    def handler(_display):
+        app.session.close()  # no Tk call here: the connection is gone
+        print(app.summary(), flush=True)
+        print(f"error: lost the connection to the display {display}; Emojify closed.", file=sys.stderr, flush=True)
+        os._exit(1)  # Xlib exits anyway when a handler returns; this skips the Tk teardown that would need X
+
+    xlib.XSetIOErrorHandler(handler)
+    return handler
+
+
 def about_text(model_path, views):
     """Help > About: the version and what the model is known to score."""
     lines = [f"Emojify {VERSION}", "Live emotion recognition with emoji.", "", f"Model: {model_path}"]
@@ -568,6 +588,7 @@ def main(argv=None):
     # callback would kill that callback and leave a frozen window.
     signal.signal(signal.SIGINT, app.request_close)
     signal.signal(signal.SIGTERM, app.request_close)
+    handler = exit_on_display_loss(app, os.environ.get("DISPLAY", ""))  # noqa: F841 - kept alive for Xlib
     root.mainloop()
     print(app.summary())
     if app.session.state is State.NO_SOURCE:

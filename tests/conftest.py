@@ -66,12 +66,11 @@ def three_face_video(fer_faces, tmp_path_factory):
     return write_video(tmp_path_factory.mktemp("video") / "three_faces.mp4", fer_faces, frames=30)
 
 
-@pytest.fixture(scope="session")
-def xvfb_display():
-    """A private Xvfb screen; yields its DISPLAY value."""
+def start_xvfb():
+    """A private Xvfb screen: (process, DISPLAY value)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install -y xvfb xdotool)")
-    for n in range(91, 120):
+    for n in range(91, 140):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
     proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
@@ -83,7 +82,13 @@ def xvfb_display():
     else:
         proc.kill()
         pytest.fail("Xvfb did not start")
-    yield f":{n}"
+    return proc, f":{n}"
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    proc, display = start_xvfb()
+    yield display
     proc.terminate()
     proc.wait(timeout=10)
 

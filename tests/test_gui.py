@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_script
+from conftest import ROOT, run_script, start_xvfb
 from emotions import EMOTIONS
 
 
@@ -173,3 +173,21 @@ def test_ctrl_c_before_the_window_opens_is_one_line(tiny_model_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, err.strip()) == (130, "interrupted")
+
+
+def test_losing_the_display_is_one_line_with_the_summary(face_video, tiny_model_path):
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed (apt-get install -y xdotool)")
+    xvfb, display = start_xvfb()  # its own X server, to be killed under the window
+    try:
+        proc = start_gui(display, "--source", face_video, "--model", tiny_model_path)
+        window_id(display, proc)
+        time.sleep(1.5)
+    finally:
+        xvfb.kill()
+        xvfb.wait(timeout=10)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert err == f"error: lost the connection to the display {display}; Emojify closed.\n"
+    shown, _, _ = summary(out)
+    assert shown >= 5
