@@ -28,8 +28,9 @@ RECIPE_EPOCHS = 80  # with the other defaults: the recipe of the shipped model
 
 def parse_args(argv):
     p = make_parser(__doc__)
-    p.add_argument("--data", type=Path, default=ROOT / "data",
-                   help="folder holding train/ and test/ emotion subfolders, or the original fer2013.csv")
+    p.add_argument("--data", type=Path,
+                   help="folder holding train/ and test/ emotion subfolders, or the original fer2013.csv "
+                        "(default: data; with --resume: the run's own, or the same images moved here)")
     p.add_argument("--out", type=Path, default=MODEL_PATH, help="where to save the trained model")
     p.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "latest",
                    help="checkpoints, run JSON and curves PNG go here")
@@ -189,13 +190,16 @@ def resolve_run(args):
     run = Run(args.run_dir)
     run.remove_partial_files()
     settings = {k: getattr(args, k) for k in SETTINGS}
-    settings["data"] = str(args.data)
+    settings["data"] = str(args.data or ROOT / "data")
     if args.init_from is not None:
         settings.update(init_from=str(args.init_from), widths=None, convs=None, dropout=None)
     if args.resume:
         if not run.unfinished:
             raise AppError(f"nothing to resume in {run.folder} (no unfinished run there); run without --resume.")
         print(f"Resuming run in {run.folder}: {run.epochs_done}/{run.record['settings']['epochs']} epochs done.")
+        if args.data is not None and str(args.data) != run.record["settings"]["data"]:
+            print(f"Reading the data from {args.data} (the run started with {run.record['settings']['data']}).")
+            run.record["settings"]["data"] = str(args.data)
         return run, run.record["settings"]
     if run.unfinished and not args.fresh:
         raise AppError(f"{run.folder} holds an unfinished run ({run.epochs_done}/"

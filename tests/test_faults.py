@@ -154,3 +154,57 @@ def test_an_output_folder_without_write_permission_is_one_line_before_any_work(t
         result = run_script("train.py", "--data", tmp_path, "--run-dir", target)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and str(target) in result.stderr, \
         result.stderr
+
+
+def test_damaged_run_files_and_moved_data_are_one_line_each(tmp_path):
+    import shutil
+
+    from test_train import kill_after_first_epoch
+    data = make_dataset(tmp_path / "data")
+    run, out = tmp_path / "run", tmp_path / "m.h5"
+    kill_after_first_epoch(["--data", data, "--epochs", "25", "--out", out, "--run-dir", run, *SMALL], run / "run.json")
+    record = run / "run.json"
+    checkpoint = run / json.loads(record.read_text())["checkpoint"]
+
+    kept = record.read_bytes()
+    record.write_bytes(b"")  # a zero-byte record, as a crash of some other tool might leave
+    empty = run_script("train.py", "--resume", "--run-dir", run, "--out", out)
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1
+    assert f"{record} is unreadable" in empty.stderr and "start over with --fresh" in empty.stderr
+    record.write_bytes(kept)
+
+    intact = checkpoint.read_bytes()
+    checkpoint.write_bytes(intact[: len(intact) // 2])
+    torn = run_script("train.py", "--resume", "--run-dir", run, "--out", out)
+    assert torn.returncode == 2 and torn.stderr.count("\n") == 1, torn.stderr
+    assert f"the checkpoint {checkpoint} is unreadable" in torn.stderr
+    checkpoint.write_bytes(intact)
+
+    shutil.move(data, tmp_path / "moved")
+    lost = run_script("train.py", "--resume", "--run-dir", run, "--out", out)
+    assert lost.returncode == 2 and lost.stderr.count("\n") == 1 and "pass --data DIR" in lost.stderr
+    found = run_script("train.py", "--resume", "--run-dir", run, "--out", out, "--data", tmp_path / "moved")
+    assert found.returncode == 0, found.stderr
+    assert f"Reading the data from {tmp_path / 'moved'} (the run started with {data})." in found.stdout
+    assert json.loads(record.read_text())["settings"]["data"] == str(tmp_path / "moved")
+
+
+def test_ctrl_c_at_any_moment_of_a_run_is_one_true_line(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    for i, delay in enumerate([0.3, 2.0, 3.5, 5.0, 6.5, 8.0]):  # imports, data loading, epochs, the final test
+        run = tmp_path / f"run{i}"
+        proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), "--data", str(data), "--epochs", "3",
+                                 "--out", str(tmp_path / f"m{i}.h5"), "--run-dir", str(run), *SMALL], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err and err.count("\n") <= 1, (delay, err)
+        if proc.returncode == 0:  # it had finished
+            assert (tmp_path / f"m{i}.h5").is_file()
+            continue
+        assert proc.returncode == 130, (delay, proc.returncode, err)
+        said = out + err
+        assert "interrupted" in said.lower(), (delay, said)
+        if "continue with: python train.py --resume" in said:
+            assert check_run_folder(run) >= 1

@@ -191,3 +191,22 @@ def test_losing_the_display_is_one_line_with_the_summary(face_video, tiny_model_
     assert err == f"error: lost the connection to the display {display}; Emojify closed.\n"
     shown, _, _ = summary(out)
     assert shown >= 5
+
+
+def test_an_absurd_size_is_bounded_by_the_screen(display, face_video, tiny_model_path):
+    proc = start_gui(display, "--source", face_video, "--model", tiny_model_path, "--size", "100000x80000")
+    wid = window_id(display, proc)
+    geometry = subprocess.run(["xdotool", "getwindowgeometry", wid], env={**os.environ, "DISPLAY": display},
+                              capture_output=True, text=True).stdout
+    w, h = map(int, re.search(r"Geometry: (\d+)x(\d+)", geometry).groups())
+    assert 640 <= w <= 1280 and 480 <= h <= 1024, geometry  # the Xvfb screen is 1280x1024
+    named = {title: subprocess.run(["xdotool", "search", "--name", f"^{title}$"], capture_output=True, text=True,
+                                   env={**os.environ, "DISPLAY": display}).stdout.split()
+             for title in ("Emojify", "Emojify tooltip")}
+    assert named["Emojify"] == [wid] and len(named["Emojify tooltip"]) >= 5  # tools find the window, not a tip
+    press(display, wid, "q")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert re.search(r"picture area \d+x\d+", out)
+    area = tuple(map(int, re.search(r"picture area (\d+)x(\d+)", out).groups()))
+    assert area[0] <= 1280 and area[1] <= 1024

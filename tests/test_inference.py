@@ -78,3 +78,20 @@ def test_model_file_errors_are_one_actionable_line(tmp_path, tiny_model_path):
     build_model(widths=(4,), convs_per_block=1, num_classes=5).save(wrong)
     with pytest.raises(ModelError, match="predicts 5 classes but emotions.py has 7"):
         load_model(wrong)
+
+
+def test_a_model_with_non_finite_weights_is_refused(tmp_path):
+    import numpy as np
+    import pytest
+
+    from errors import ModelError
+    from inference import import_tensorflow, load_model
+    import_tensorflow()
+    from model import build_model
+    model = build_model(widths=(8,), convs_per_block=1)
+    weights = model.get_weights()
+    weights[0][0, 0, 0, 0] = np.nan
+    model.set_weights(weights)
+    model.save(tmp_path / "nan.h5")
+    with pytest.raises(ModelError, match="holds NaN or infinite weights"):
+        load_model(tmp_path / "nan.h5")
