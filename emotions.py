@@ -27,14 +27,17 @@ EMOJI_CHARS = {
 }
 NO_FACE = "no_face"
 NO_FACE_CHAR = "\U0001FAE5"   # dotted line face: shown while no face is in view
+UNSURE = "unsure"
+UNSURE_CHAR = "\U0001F914"    # thinking face: the model cannot tell between emotions (faces.Face.unsure)
 
 EMOJI_DIR = Path(__file__).resolve().parent / "emojis"
 
 
 def emoji_path(emotion):
-    """Path of the PNG for an emotion name (or NO_FACE)."""
-    if emotion != NO_FACE and emotion not in EMOTIONS:
-        raise ValueError(f"Unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)} or {NO_FACE!r}.")
+    """Path of the PNG for an emotion name (or NO_FACE, UNSURE)."""
+    if emotion not in (NO_FACE, UNSURE) and emotion not in EMOTIONS:
+        raise ValueError(f"Unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}, {NO_FACE!r} or "
+                         f"{UNSURE!r}.")
     return EMOJI_DIR / f"{emotion}.png"
 
 

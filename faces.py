@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from config import CASCADE_PATH, FACE_SIZE
-from emotions import EMOTIONS
+from emotions import EMOJI_CHARS, EMOTIONS
 from errors import ResourceError
 from quiet import quiet_opencv
 
@@ -119,10 +119,18 @@ def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
     return out[:n]
 
 
+# A face reads "not sure" when its top probability is below UNSURE_BELOW or within UNSURE_MARGIN of the
+# second: showing a thinking face there beats flickering between two emotions (chosen on the validation split,
+# docs/TRAINING.md).
+UNSURE_BELOW = 0.40
+UNSURE_MARGIN = 0.10
+
+
 @dataclass
 class Face:
     box: tuple          # x, y, w, h in frame pixels
     probs: np.ndarray   # one probability per emotion, EMOTIONS order
+    id: int = None      # the same number while the face stays in view (Smoother); None where faces are not followed
 
     @property
     def index(self):
@@ -135,6 +143,11 @@ class Face:
     @property
     def confidence(self):
         return float(self.probs[self.index])
+
+    @property
+    def unsure(self):
+        top, second = np.sort(self.probs)[-2:][::-1]
+        return bool(top < UNSURE_BELOW or top - second < UNSURE_MARGIN)
 
 
 def iou(a, b):
@@ -156,24 +169,30 @@ def best_match(faces, box):
 
 
 class Smoother:
-    """Exponential moving average of each face's probabilities, following faces by box overlap."""
+    """Exponential moving average of each face's probabilities, following faces by box overlap; a face keeps
+    its id while it is followed, and a face that appears gets the next one."""
 
     def __init__(self, alpha=0.5, min_iou=0.3):
         self.alpha = alpha
         self.min_iou = min_iou
         self.previous = []
+        self.next_id = 1
 
     def __call__(self, faces):
         smoothed = []
         for face in faces:
             match, overlap = best_match(self.previous, face.box)
-            if overlap >= self.min_iou:
-                face = Face(face.box, self.alpha * face.probs + (1 - self.alpha) * match.probs)
+            if overlap >= self.min_iou and match.id not in {f.id for f in smoothed}:
+                face = Face(face.box, self.alpha * face.probs + (1 - self.alpha) * match.probs, match.id)
+            else:
+                face = Face(face.box, face.probs, self.next_id)
+                self.next_id += 1
             smoothed.append(face)
         self.previous = smoothed
         return smoothed
 
     def reset(self):
+        """Forget the faces; ids keep counting, so an id never names two faces in one session."""
         self.previous = []
 
 
@@ -244,3 +263,46 @@ class FramePipeline:
         for stage in (self.detector, self.smoother):
             if hasattr(stage, "reset"):
                 stage.reset()
+
+
+def capture_hint(frame, faces):
+    """Why faces are not found or poorly seen, from what can be measured, as one short line; None when the
+    picture is fine. frame: the BGR camera frame; faces: what the pipeline found in it (main face first)."""
+    h, w = frame.shape[:2]
+    brightness = float(frame[::8, ::8].mean())  # a sparse sample is enough for an average
+    if not faces:
+        if brightness < 50:
+            return "too dark: light your face from the front"
+        if brightness > 215:
+            return "too bright: avoid a window or lamp behind you"
+        return "no face found: look at the camera"
+    x, y, fw, fh = (int(v) for v in faces[0].box)
+    face = frame[max(y, 0):y + fh:4, max(x, 0):x + fw:4]
+    if face.size and float(face.mean()) < 60:
+        return "face too dark: turn towards a light"
+    if fw < 0.25 * min(w, h):  # the live detector looks for faces down to 0.2: warn before one is lost
+        return "face small: come closer"
+    if abs(x + fw / 2 - w / 2) > 0.33 * w:
+        return "face near the edge: move to the middle"
+    return None
+
+
+def face_records(source, frame_index, time_s, faces):
+    """One JSON-ready record per face: the fields of predict.py's --json lines and of a recording's log
+    (which adds the face id and whether the face read "not sure")."""
+    records = []
+    for face in faces:
+        record = {
+            "source": str(source),
+            "frame": frame_index,
+            "time": None if time_s is None else round(time_s, 3),
+            "box": [int(v) for v in face.box],
+            "emotion": face.emotion,
+            "emoji": EMOJI_CHARS[face.emotion],
+            "confidence": round(face.confidence, 4),
+            "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, face.probs)},
+        }
+        if face.id is not None:
+            record.update(face_id=face.id, unsure=face.unsure)
+        records.append(record)
+    return records

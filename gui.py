@@ -5,7 +5,8 @@
     python gui.py --source clip.mp4  # a video file, played at its own frame rate
 
 Keys (either case): Q quits; Escape leaves full screen, else quits; Space pauses (replays a finished video);
-M mirrors; E puts emoji over faces; F11 full screen; S saves a snapshot; Ctrl+O opens a video.
+M mirrors; E puts emoji over faces; F11 full screen; S saves a snapshot; R starts and stops recording;
+C calibrates to your neutral face; T shows the session summary; Ctrl+C copies the emoji; Ctrl+O opens a video.
 """
 import time
 
@@ -28,10 +29,13 @@ from atomic import atomic_path  # noqa: E402
 from capture import list_cameras, open_source  # noqa: E402
 from cli import add_views_option, main_guard, make_parser  # noqa: E402
 from config import MODEL_PATH, ROOT, VERSION, VIDEO_SUFFIXES  # noqa: E402
-from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, emoji_path  # noqa: E402
+from emotions import DISPLAY_NAMES, EMOJI_CHARS, EMOTIONS, NO_FACE, UNSURE, UNSURE_CHAR  # noqa: E402
 from errors import AppError, os_reason  # noqa: E402
 from live import LatestFrame, LiveSession, State  # noqa: E402
-from overlay import rgb_hex  # noqa: E402
+from overlay import load_emojis, shown_as  # noqa: E402
+from recorder import Recorder, unfinished_recordings  # noqa: E402
+from timeline import Timeline, save_summary, summary_lines  # noqa: E402
+from widgets import EmotionBars, TimelineStrip, show_summary_window  # noqa: E402
 
 # The banner over the picture in each state that is not plain running; the state's message goes under it.
 BANNERS = {State.STARTING: "Starting...", State.PAUSED: "Paused", State.NO_SOURCE: "No picture",
@@ -41,7 +45,8 @@ HINTS = {State.PAUSED: "Space resumes.", State.ENDED: "Space replays it; Ctrl+O 
 CAMERA_RETRY_S = 3.0
 KEYS = (("Q", "quit"), ("Escape", "leave full screen, else quit"), ("Space", "pause / resume / replay"),
         ("M", "mirror the picture"), ("E", "emoji over faces"), ("F11", "full screen"),
-        ("S", "save a snapshot"), ("Ctrl+O", "open a video file"))
+        ("S", "save a snapshot"), ("R", "start / stop recording"), ("C", "calibrate to your neutral face"),
+        ("T", "session summary"), ("Ctrl+C", "copy the emoji"), ("Ctrl+O", "open a video file"))
 
 
 class EmojifyApp:
@@ -52,10 +57,16 @@ class EmojifyApp:
     STATUS_EVERY_S = 0.25
     FPS_FRAMES = 30  # the fps readout is the rate over the last this-many shown frames
 
-    def __init__(self, root, processor, spec, exit_at_end=False, out_dir=None, about=""):
+    def __init__(self, root, processor, spec, exit_at_end=False, out_dir=None, about="", emoji_dir=None):
         self.root, self.processor, self.exit_at_end = root, processor, exit_at_end
         self.out_dir = Path(out_dir) if out_dir else Path.home() / "Pictures" / "Emojify"
         self.about_text = about
+        self.timeline = Timeline()
+        self.recorder = None
+        self.stopping = None       # a thread finishing a recording, and its result when done
+        self.calibration_shown = None
+        self.hint_text = ""
+        self.strip_at = 0.0
         self.session = None
         self.spec = None
         self.frames_shown = 0
@@ -77,6 +88,7 @@ class EmojifyApp:
         self.fullscreen = False
         self.saved_geometry = None
         self.emoji_px = 0
+        self.emoji_sources = {}
         self.cameras = None  # indexes that open, once probed
         self.close_requested = False
         self.closed = False
@@ -91,8 +103,14 @@ class EmojifyApp:
         self._build_status_bar()
         self._bind_keys()
         root.focus_force()
+        self.set_emoji_dir(emoji_dir)
+        # From here on the window keeps its size whatever the labels say; only the user resizes it.
+        root.update_idletasks()
+        root.geometry(f"{root.winfo_reqwidth()}x{root.winfo_reqheight()}")
         self.start_source(spec)
         self.refresh_cameras()
+        for path in unfinished_recordings(self.out_dir):
+            self.report(f"an earlier recording was not finished (Emojify was killed); it is kept as {path}")
         root.after(self.POLL_MS, self.poll)
 
     # ---- building the window
@@ -113,6 +131,8 @@ class EmojifyApp:
         self.camera_menu = tk.Menu(self.file_menu, tearoff=False, postcommand=self.refresh_cameras)
         self.file_menu.add_cascade(label="Camera", menu=self.camera_menu)
         self.file_menu.add_command(label="Save snapshot", accelerator="S", command=self.snapshot)
+        self.file_menu.add_command(label="Start recording", accelerator="R", command=self.toggle_record)
+        self.file_menu.add_command(label="Session summary", accelerator="T", command=self.show_summary)
         self.file_menu.add_separator()
         self.file_menu.add_command(label="Quit", accelerator="Q", command=self.close)
         menu.add_cascade(label="File", menu=self.file_menu)
@@ -125,7 +145,15 @@ class EmojifyApp:
                              command=self.apply_emoji)
         view.add_checkbutton(label="Full screen", accelerator="F11", variable=self.fullscreen_var,
                              command=lambda: self.set_fullscreen(self.fullscreen_var.get()))
+        view.add_separator()
+        view.add_command(label="Emoji pictures from a folder...", command=self.choose_emoji_dir)
+        view.add_command(label="Built-in emoji", command=lambda: self.set_emoji_dir(None))
         menu.add_cascade(label="View", menu=view)
+        face = tk.Menu(menu, tearoff=False)
+        face.add_command(label="Calibrate to my neutral face", accelerator="C", command=self.calibrate)
+        face.add_command(label="Forget calibration", command=self.forget_calibration)
+        face.add_command(label="Copy emoji", accelerator="Ctrl+C", command=self.copy_emoji)
+        menu.add_cascade(label="Face", menu=face)
         help_menu = tk.Menu(menu, tearoff=False)
         help_menu.add_command(label="Keys", command=self.show_keys)
         help_menu.add_command(label="About Emojify", command=self.show_about)
@@ -147,6 +175,10 @@ class EmojifyApp:
         self.banner_box = self.video.create_rectangle(0, 0, 0, 0, fill="#202020", outline="", state="hidden")
         self.banner = self.video.create_text(w // 2, h // 2, text="", fill="white", justify="center",
                                              font=("TkDefaultFont", 14, "bold"), width=w - 60)
+        self.rec = self.video.create_text(14, 12, text="", fill="#e02020", anchor="nw",
+                                          font=("TkDefaultFont", 16, "bold"))
+        self.notice = self.video.create_text(w // 2, 12, text="", fill="white", anchor="n",
+                                             font=("TkDefaultFont", 16, "bold"))
         self.video.bind("<Configure>", self.on_video_resize)
 
     def _build_side_panel(self):
@@ -158,16 +190,15 @@ class EmojifyApp:
         self.emotion_text.pack(pady=(6, 0))
         self.caption = ttk.Label(side, text="", style="Caption.TLabel")
         self.caption.pack()
-        self.bars = tk.Canvas(side, width=280, height=24 * len(EMOTIONS), highlightthickness=0, bg=self.bg)
+        self.bars = EmotionBars(side, self.bg)
         self.bars.pack(pady=(10, 0))
-        self.bar_items, self.bar_texts, self.bar_values = [], [], [None] * len(EMOTIONS)
-        for i, e in enumerate(EMOTIONS):
-            self.bars.create_text(0, 24 * i + 11, text=DISPLAY_NAMES[e], anchor="w")
-            self.bar_items.append(self.bars.create_rectangle(80, 24 * i + 4, 80, 24 * i + 18, fill=rgb_hex(e),
-                                                             width=0))
-            self.bar_texts.append(self.bars.create_text(280, 24 * i + 11, text="", anchor="e"))
-        self.emoji_sources = {e: Image.open(emoji_path(e)).convert("RGBA") for e in (*EMOTIONS, NO_FACE)}
-        self.set_emoji_size(200)
+        ttk.Label(side, text="Last minute").pack(anchor="w", pady=(10, 0))
+        self.strip = TimelineStrip(side, self.bg, window_s=self.timeline.window_s)
+        self.strip.pack()
+        self.hint = ttk.Label(side, text="", foreground="#b35900", wraplength=280, justify="left")
+        self.hint.pack(anchor="w", pady=(8, 0))
+        self.calibration_label = ttk.Label(side, text="", wraplength=280, justify="left")
+        self.calibration_label.pack(anchor="w", pady=(4, 0))
 
     def _build_toolbar(self):
         bar = ttk.Frame(self.root, padding=(8, 6, 0, 0))
@@ -176,12 +207,18 @@ class EmojifyApp:
         self.snapshot_button = ttk.Button(bar, text="Snapshot", width=9, command=self.snapshot, takefocus=False)
         mirror = ttk.Checkbutton(bar, text="Mirror", variable=self.mirror_var, command=self.apply_mirror,
                                  takefocus=False)
-        emoji = ttk.Checkbutton(bar, text="Emoji over faces", variable=self.emoji_var, command=self.apply_emoji,
+        emoji = ttk.Checkbutton(bar, text="Emoji on faces", variable=self.emoji_var, command=self.apply_emoji,
                                 takefocus=False)
+        self.record_button = ttk.Button(bar, text="Record", width=10, command=self.toggle_record, takefocus=False)
+        calibrate = ttk.Button(bar, text="Calibrate", width=9, command=self.calibrate, takefocus=False)
+        copy = ttk.Button(bar, text="Copy emoji", width=10, command=self.copy_emoji, takefocus=False)
         full = ttk.Button(bar, text="Full screen", width=11, command=self.toggle_fullscreen, takefocus=False)
         quit_button = ttk.Button(bar, text="Quit", width=6, command=self.close, takefocus=False)
         tips = [(self.pause_button, "Pause or resume the picture; replay a finished video (Space)"),
                 (self.snapshot_button, "Save the picture as a PNG in your Pictures folder (S)"),
+                (self.record_button, "Record the picture as a video, with a log of every face (R)"),
+                (calibrate, "Hold a neutral face for 3 seconds: Emojify learns how your resting face looks (C)"),
+                (copy, "Copy the emoji of the main face, to paste into a chat (Ctrl+C)"),
                 (mirror, "Flip the picture left-right, like a mirror (M)"),
                 (emoji, "Put each face's emoji over it (E)"),
                 (full, "Fill the screen; Escape leaves (F11)"),
@@ -197,7 +234,8 @@ class EmojifyApp:
 
     def _bind_keys(self):
         self.root.protocol("WM_DELETE_WINDOW", self.close)
-        bindings = {"q": self.close, "m": self.toggle_mirror, "e": self.toggle_emoji, "s": self.snapshot}
+        bindings = {"q": self.close, "m": self.toggle_mirror, "e": self.toggle_emoji, "s": self.snapshot,
+                    "r": self.toggle_record, "c": self.calibrate, "t": self.show_summary}
         for key, action in bindings.items():
             for name in (key, key.upper()):  # either case: Shift or Caps Lock held
                 self.root.bind(f"<KeyPress-{name}>", lambda e, a=action: a())
@@ -206,11 +244,15 @@ class EmojifyApp:
         self.root.bind("<F11>", lambda e: self.toggle_fullscreen())
         for name in ("<Control-o>", "<Control-O>"):
             self.root.bind(name, lambda e: self.open_video())
+        for name in ("<Control-c>", "<Control-C>"):
+            self.root.bind(name, lambda e: self.copy_emoji())
 
     # ---- the source
 
     def start_source(self, spec):
         """Play a camera index or a video path; replaces what played before."""
+        if self.recorder is not None:
+            self.stop_recording()  # a recording holds one source's picture size and frame rate
         if self.session is not None:
             self.session.close()
         is_camera = isinstance(spec, int)
@@ -219,6 +261,7 @@ class EmojifyApp:
         self.session = LiveSession(lambda: open_source(spec), self.processor,
                                    retry_every=CAMERA_RETRY_S if is_camera else None)
         self.latest = self.session.add_consumer(LatestFrame())
+        self.session.add_consumer(self.timeline)
         self.shown_times.clear()
         self.camera_var.set(spec if is_camera else -1)
         self.label = f"camera {spec}" if is_camera else Path(str(spec)).name
@@ -314,6 +357,102 @@ class EmojifyApp:
         self.say(f"saved {path}")
         print(f"Snapshot: {path}", flush=True)
 
+    def toggle_record(self):
+        if self.recorder is not None:
+            self.stop_recording()
+            return
+        if self.stopping is not None:
+            self.say("still finishing the last recording")
+            return
+        source = self.session.source
+        if self.session.state is not State.RUNNING or source is None:
+            self.say("nothing to record: no picture is playing")
+            return
+        try:
+            self.recorder = Recorder(self.processor, self.out_dir, fps=source.fps, source_name=self.label)
+        except AppError as e:
+            self.say(str(e), seconds=8.0)
+            return
+        self.session.add_consumer(self.recorder)
+        self.record_button.configure(text="Stop (0:00)")
+        self.file_menu.entryconfigure(3, label="Stop recording")
+        print(f"Recording: {self.recorder.partial_path}", flush=True)
+
+    def stop_recording(self, wait=False):
+        """Finish the recording on a thread (decoding the video to check it takes a while); poll() reports."""
+        recorder, self.recorder = self.recorder, None
+        self.session.remove_consumer(recorder)
+        self.video.itemconfigure(self.rec, text="")
+        self.record_button.configure(text="Finishing...")
+        self.record_button.state(["disabled"])
+        self.file_menu.entryconfigure(3, label="Start recording")
+        result = []
+        thread = threading.Thread(target=lambda: result.append(recorder.stop()), name="recording", daemon=True)
+        thread.start()
+        self.stopping = (thread, result)
+        if wait:
+            thread.join()
+            self.finish_recording()
+
+    def finish_recording(self):
+        thread, result = self.stopping
+        self.stopping = None
+        self.record_button.configure(text="Record")
+        self.record_button.state(["!disabled"])
+        done = result[0]
+        if done.ok:
+            self.say(f"saved {done.video}", seconds=8.0)
+            print(f"Recording: {done.video} ({done.frames} frames), log {done.log}, summary {done.summary}",
+                  flush=True)
+        else:
+            self.report(done.message)
+
+    def calibrate(self):
+        if self.session.state is not State.RUNNING:
+            self.say("calibration needs the live picture running")
+            return
+        self.processor.calibration.start()
+        self.calibration_shown = None
+
+    def forget_calibration(self):
+        self.processor.calibration.forget()
+        self.processor.pipeline.reset()
+        self.calibration_label.configure(text="")
+        self.say("calibration forgotten")
+
+    def show_calibration(self, now):
+        calibration = self.processor.calibration
+        if calibration.collecting:
+            left = calibration.seconds_left(now)
+            text = f"Hold a neutral face... {left:.0f}" if left > 0.5 else "Hold a neutral face..."
+        else:
+            text = ""
+            if calibration.result is not None and calibration.result is not self.calibration_shown:
+                self.calibration_shown = calibration.result
+                self.calibration_label.configure(text=calibration.result.message)
+                self.say(calibration.result.message, seconds=8.0)
+                print(calibration.result.message.capitalize(), flush=True)
+                self.processor.pipeline.reset()  # the next frames are read with the correction at once
+        if text != self.video.itemcget(self.notice, "text"):
+            self.video.itemconfigure(self.notice, text=text)
+
+    def copy_emoji(self):
+        if self.shown_emotion is None:
+            self.say("no face in view: nothing to copy")
+            return
+        char = UNSURE_CHAR if self.shown_emotion == UNSURE else EMOJI_CHARS[self.shown_emotion]
+        self.root.clipboard_clear()
+        self.root.clipboard_append(char)
+        self.say(f"copied {char} to the clipboard")
+
+    def show_summary(self):
+        """T: the session so far, printed and in a small window."""
+        from plots import summary_chart
+        summary = self.timeline.summary()
+        lines = summary_lines(summary)
+        print("\n".join(lines), flush=True)
+        self.summary_window = show_summary_window(self.root, lines, summary_chart(summary))
+
     def show_keys(self):
         messagebox.showinfo("Emojify keys", "\n".join(f"{k}: {v}" for k, v in KEYS), parent=self.root)
 
@@ -333,17 +472,39 @@ class EmojifyApp:
         self.video.coords(self.banner, w // 2, h // 2)
         self.video.itemconfigure(self.banner, width=max(w - 60, 100))
         self._place_banner_box()
-        self.set_emoji_size(int(min(256, max(96, (self.root.winfo_height() - 330) * 0.6))))
+        self.set_emoji_size(int(min(256, max(96, (self.root.winfo_height() - 400) * 0.6))))
         if self.session is not None:
             self.session.redraw()  # a paused picture, at the new size
 
-    def set_emoji_size(self, px):
-        if abs(px - self.emoji_px) < 12:
+    def set_emoji_size(self, px, force=False):
+        if abs(px - self.emoji_px) < 12 and not force:
             return
         self.emoji_px = px
         self.emoji_photos = {e: ImageTk.PhotoImage(image.resize((px, px), Image.LANCZOS))
                              for e, image in self.emoji_sources.items()}
         self.emoji.configure(image=self.emoji_photos[self.shown_emotion or NO_FACE])
+
+    def set_emoji_dir(self, folder):
+        """Use the user's own pictures (one PNG per emotion name in folder) or, for None, the built-in emoji;
+        a missing or unreadable picture is named once and the built-in one stands in for it."""
+        emojis = load_emojis(size=256, folder=folder, on_problem=self.report)
+        self.processor.emojis = emojis
+        self.emoji_sources = {name: Image.fromarray(image[..., [2, 1, 0, 3]]) for name, image in emojis.items()}
+        self.set_emoji_size(self.emoji_px or 160, force=True)
+        if self.session is not None:
+            self.session.redraw()
+        if folder is not None:
+            self.say(f"emoji pictures from {folder}")
+
+    def choose_emoji_dir(self):
+        folder = filedialog.askdirectory(parent=self.root, title="A folder with happy.png, sad.png, ...")
+        if folder:
+            self.set_emoji_dir(folder)
+
+    def report(self, line):
+        """A problem the user should know of that does not stop anything: stderr and the status bar."""
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+        self.say(line, seconds=8.0)
 
     def request_close(self, *_):
         """For signal handlers: close at the next poll, from the Tk loop, never inside another callback."""
@@ -366,6 +527,20 @@ class EmojifyApp:
             self.update_status_bar(now)
         if self.cameras != self.shown_cameras:
             self._fill_camera_menu()
+        if self.recorder is not None:
+            seconds = int(self.recorder.seconds)
+            text = f"\u25cf REC {seconds // 60}:{seconds % 60:02d}"
+            if text != self.video.itemcget(self.rec, "text"):
+                cw, ch = self.processor.display_size  # the picture is centred: the indicator goes on it
+                x0 = max(cw - self.photo.width(), 0) // 2 + 12
+                y0 = max(ch - self.photo.height(), 0) // 2 + 8
+                self.video.coords(self.rec, x0, y0)
+                self.video.itemconfigure(self.rec, text=text)
+                self.video.tag_raise(self.rec)
+                self.record_button.configure(text=f"Stop ({seconds // 60}:{seconds % 60:02d})")
+        if self.stopping is not None and not self.stopping[0].is_alive():
+            self.finish_recording()
+        self.show_calibration(now)
         if self.exit_at_end and status.state is State.ENDED and frame is None:
             self.close()
             return
@@ -389,28 +564,33 @@ class EmojifyApp:
         self.frames_shown += 1
         self.faces_now = len(live.result.faces)
         main = live.result.main
-        emotion = main.emotion if main else None
+        emotion = shown_as(main) if main else None
         if main:
             self.faces_seen += 1
             self.emojis_shown[emotion] += 1
         if emotion != self.shown_emotion:
             self.emoji.configure(image=self.emoji_photos[emotion or NO_FACE])
-            self.emotion_text.configure(text=DISPLAY_NAMES[emotion] if emotion else "No face")
+            heading = "Not sure" if emotion == UNSURE else DISPLAY_NAMES[emotion] if emotion else "No face"
+            self.emotion_text.configure(text=heading)
             self.shown_emotion = emotion
-        caption = f"confidence {main.confidence:.0%}" if main else "no face in view"
+        if not main:
+            caption = "no face in view"
+        elif emotion == UNSURE:
+            first, second = sorted(range(len(main.probs)), key=lambda i: -main.probs[i])[:2]
+            caption = f"{EMOTIONS[first]} {main.probs[first]:.0%} or {EMOTIONS[second]} {main.probs[second]:.0%}?"
+        else:
+            caption = f"confidence {main.confidence:.0%}"
         if caption != self.shown_caption:  # configure() costs a relayout even when nothing changed
             self.caption.configure(text=caption)
             self.shown_caption = caption
-        self.show_bars(main.probs if main else None)
-
-    def show_bars(self, probs):
-        for i, (item, text) in enumerate(zip(self.bar_items, self.bar_texts)):
-            p = round(float(probs[i]) * 100) if probs is not None else None
-            if p == self.bar_values[i]:
-                continue  # redraw only what changed
-            self.bar_values[i] = p
-            self.bars.coords(item, 80, 24 * i + 4, 80 + (p or 0) * 1.55, 24 * i + 18)
-            self.bars.itemconfigure(text, text="" if p is None else f"{p}%")
+        self.bars.show(main.probs if main else None)
+        hint = live.hint or ""
+        if hint != self.hint_text:
+            self.hint.configure(text=hint)
+            self.hint_text = hint
+        if now - self.strip_at >= 0.25:  # a minute in 280 px: a few redraws a second show every change
+            self.strip_at = now
+            self.strip.show(self.timeline.strip())
 
     def show_state(self, status):
         """Banner, controls and panel for a new state: each state shown once, in words."""
@@ -439,7 +619,7 @@ class EmojifyApp:
             self.emotion_text.configure(text="")
             self.caption.configure(text="")
             self.shown_caption = ""
-            self.show_bars(None)
+            self.bars.show(None)
             self.shown_emotion = None
         if state is State.SOURCE_LOST:
             print(f"warning: {status.message}", file=sys.stderr, flush=True)
@@ -477,6 +657,11 @@ class EmojifyApp:
             return
         self.closed = True
         self.update_status_bar(time.perf_counter())  # the summary's fps is the one last shown
+        if self.recorder is not None:
+            self.stop_recording(wait=True)
+        elif self.stopping is not None:
+            self.stopping[0].join()
+            self.finish_recording()
         self.session.close()
         self.root.destroy()
 
@@ -546,9 +731,22 @@ def parse_args(argv):
     add_views_option(p, default=1, why=": the picture already averages each face over consecutive frames")
     p.add_argument("--size", default="640x480", help="picture area at start, WxH")
     p.add_argument("--out-dir", type=Path, default=Path.home() / "Pictures" / "Emojify",
-                   help="where snapshots go")
+                   help="where snapshots and recordings go")
+    p.add_argument("--emoji-dir", type=Path, metavar="DIR",
+                   help="your own pictures instead of the built-in emoji: one PNG per emotion (happy.png, ...)")
+    p.add_argument("--summary", type=Path, metavar="PATH",
+                   help="save the session summary here as JSON (and beside it as a PNG chart) on exit")
     args = p.parse_args(argv)
     args.size = parse_size(args.size, p)
+    if args.emoji_dir is not None and not args.emoji_dir.is_dir():
+        p.error(f"--emoji-dir takes a folder of PNGs named after the emotions; received {str(args.emoji_dir)!r}")
+    if args.summary is not None:
+        if args.summary.suffix.lower() != ".json":
+            p.error(f"--summary takes a .json path (the chart goes beside it as .png); received {str(args.summary)!r}")
+        if args.source is not None and args.summary.resolve() == Path(args.source).resolve():
+            p.error(f"--summary {args.summary} is the video being played; give another file")
+        if not args.summary.resolve().parent.is_dir():
+            p.error(f"--summary: folder {args.summary.parent} does not exist")
     return args
 
 
@@ -583,14 +781,24 @@ def main(argv=None):
     processor = build_live_processor(model, size, mirror, views=args.views)
     processor.emoji_on_faces = args.emoji == "on"
     app = EmojifyApp(root, processor, spec if args.source is not None else args.camera,
-                     exit_at_end=args.exit_at_end, out_dir=args.out_dir, about=about_text(args.model, args.views))
+                     exit_at_end=args.exit_at_end, out_dir=args.out_dir, about=about_text(args.model, args.views),
+                     emoji_dir=args.emoji_dir)
     # Ctrl+C in the terminal and SIGTERM close the window like Q: a KeyboardInterrupt raised inside a Tk
     # callback would kill that callback and leave a frozen window.
     signal.signal(signal.SIGINT, app.request_close)
     signal.signal(signal.SIGTERM, app.request_close)
-    handler = exit_on_display_loss(app, os.environ.get("DISPLAY", ""))  # noqa: F841 - kept alive for Xlib
+    app.on_display_loss = exit_on_display_loss(app, os.environ.get("DISPLAY", ""))  # referenced: Xlib calls it
     root.mainloop()
     print(app.summary())
+    summary = app.timeline.summary()
+    print("\n".join(summary_lines(summary)), flush=True)
+    if args.summary is not None:
+        try:
+            save_summary(summary, args.summary, args.summary.with_suffix(".png"))
+            print(f"Summary: {args.summary} and {args.summary.with_suffix('.png')}")
+        except OSError as e:
+            print(f"error: cannot write the summary {args.summary}: {os_reason(e)}", file=sys.stderr)
+            return 1
     if app.session.state is State.NO_SOURCE:
         print(f"error: {app.session.status.message}", file=sys.stderr)
         return 1

@@ -7,7 +7,8 @@ processed frame to any number of consumers (the Tk window, a recorder, a statist
     ...  latest.take() -> LiveFrame or None; session.status -> Status(state, message)
     session.close()
 
-Frame path: source.read() -> mirror -> FramePipeline (detect, crop, classify, smooth) -> fit -> draw -> RGBA.
+Frame path: source.read() -> mirror -> FramePipeline (detect, crop, classify + calibration, smooth) -> capture
+hint -> fit -> draw -> RGBA.
 """
 import enum
 import sys
@@ -20,7 +21,8 @@ import cv2
 import numpy as np
 
 from errors import AppError
-from faces import FaceTracker, FramePipeline, FrameResult, Smoother
+from calibration import CalibratedClassifier, Calibration
+from faces import FaceTracker, FramePipeline, FrameResult, Smoother, capture_hint
 from inference import EmotionClassifier
 from overlay import draw_faces, load_emojis
 
@@ -30,6 +32,8 @@ class LiveFrame:
     image: np.ndarray   # RGBA, display size, ready for the window
     result: FrameResult
     captured: float     # perf_counter() when the frame was read
+    source: np.ndarray = None  # the BGR camera frame (mirrored if the picture is), no overlay: for recorders
+    hint: str = None    # why faces are not found or poorly seen (faces.capture_hint), or None
 
 
 class LiveProcessor:
@@ -39,12 +43,14 @@ class LiveProcessor:
     display_size, mirror and emoji_on_faces may be changed between frames from any thread.
     """
 
-    def __init__(self, pipeline: FramePipeline, display_size=(640, 480), mirror=False, emoji_on_faces=False):
+    def __init__(self, pipeline: FramePipeline, display_size=(640, 480), mirror=False, emoji_on_faces=False,
+                 calibration=None):
         self.pipeline = pipeline
         self.display_size = display_size
         self.mirror = mirror
         self.emoji_on_faces = emoji_on_faces
         self.emojis = load_emojis(size=256)
+        self.calibration = calibration  # the Calibration its pipeline's classifier applies, if any
 
     def fit(self, shape):
         """Largest size with the frame's aspect ratio inside display_size."""
@@ -57,15 +63,20 @@ class LiveProcessor:
         if self.mirror:
             frame = cv2.flip(frame, 1)
         result = self.pipeline(frame)
+        if self.calibration is not None:
+            self.calibration.observe(None)  # ends a calibration on time even while no face is classified
         t0 = time.perf_counter()
+        source, hint = frame, capture_hint(frame, result.faces)
         size = self.fit(frame.shape)
         scale = size[0] / frame.shape[1]
         if scale != 1:
             frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        else:
+            frame = frame.copy()  # the source frame stays clean for recorders
         draw_faces(frame, result.faces, self.emojis if self.emoji_on_faces else None, cover=True, scale=scale)
         image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGBA)  # what Tk's photo images hold: no conversion there
         result.timings["draw"] = time.perf_counter() - t0
-        return LiveFrame(image, result, captured)
+        return LiveFrame(image, result, captured, source, hint)
 
 
 def build_live_processor(model, display_size=(640, 480), mirror=False, views=1):
@@ -76,9 +87,10 @@ def build_live_processor(model, display_size=(640, 480), mirror=False, views=1):
     the known ones: a face's expression does not change faster than that, the smoother averages each face
     over frames, and the window then costs a laptop about a quarter of a core (benchmarks/window_cpu.py).
     """
-    classifier = EmotionClassifier(model, views=views)
+    calibration = Calibration()
+    classifier = CalibratedClassifier(EmotionClassifier(model, views=views), calibration)
     pipeline = FramePipeline(classifier, detector=FaceTracker(every=24), smoother=Smoother(), classify_every=4)
-    return LiveProcessor(pipeline, display_size, mirror)
+    return LiveProcessor(pipeline, display_size, mirror, calibration=calibration)
 
 
 class State(enum.Enum):

@@ -1,16 +1,17 @@
 """What the app draws over a picture: a box and label per face, in one colour per emotion, and emoji."""
 import functools
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from emotions import DISPLAY_NAMES, EMOTIONS, emoji_path
+from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, UNSURE, emoji_path
 from errors import ResourceError
 
 # Box colour per emotion (BGR), shared by the live view and annotated copies.
 COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
-          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255)}
+          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255), UNSURE: (150, 150, 150)}
 
 
 def rgb_hex(emotion):
@@ -47,8 +48,19 @@ def label_image(text, emotion, px):
     return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGBA2BGRA)
 
 
+def shown_as(face):
+    """What a face is shown as: its emotion, or UNSURE when the model cannot tell (Face.unsure)."""
+    return UNSURE if face.unsure else face.emotion
+
+
+def label_text(face):
+    """'Happy 87%', or 'Sad? 38%' for a face the model is not sure about."""
+    return f"{DISPLAY_NAMES[face.emotion]}{'?' if face.unsure else ''} {face.confidence:.0%}"
+
+
 def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
-    """Draw each face's box and 'Emotion 87%' label onto a BGR frame in place; returns the frame.
+    """Draw each face's box and 'Emotion 87%' label onto a BGR frame in place; returns the frame. A face
+    the model is not sure about is drawn grey, with a question mark and the thinking-face emoji.
 
     emojis: optional {emotion: BGRA image}; each face gets its emoji in the box's top-right corner, or
     over the whole face with cover=True. scale: factor from the faces' box coordinates to the frame's
@@ -58,17 +70,17 @@ def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
     px = max(12, round(frame.shape[1] / 45))
     for face in faces:
         x, y, w, h = (round(v * scale) for v in face.box)
-        color = COLORS[face.emotion]
+        look = shown_as(face)
         if emojis is not None and cover:
-            paste_rgba(frame, emojis[face.emotion], x, y, w)
-        cv2.rectangle(frame, (x, y), (x + w, y + h), color, thickness)
-        label = label_image(f"{DISPLAY_NAMES[face.emotion]} {face.confidence:.0%}", face.emotion, px)
+            paste_rgba(frame, emojis[look], x, y, w)
+        cv2.rectangle(frame, (x, y), (x + w, y + h), COLORS[look], thickness)
+        label = label_image(label_text(face), look, px)
         lh = label.shape[0]  # above the box, else below it, else inside its top edge
         ly = y - lh - 2 if y - lh - 2 >= 0 else y + h + 2 if y + h + 2 + lh <= frame.shape[0] else y + thickness
         paste_rgba(frame, label, max(x, 0) + (thickness if ly == y + thickness else 0), ly)
         if emojis is not None and not cover:  # inside the box's top-right corner: never over a neighbour
             size = max(16, w // 4)
-            paste_rgba(frame, emojis[face.emotion], x + w - size - thickness, y + thickness, size)
+            paste_rgba(frame, emojis[look], x + w - size - thickness, y + thickness, size)
     return frame
 
 
@@ -86,13 +98,30 @@ def paste_rgba(frame, rgba, x, y, size=None):
     roi[:] = (icon[..., :3] * alpha + roi * (1.0 - alpha)).astype(np.uint8)
 
 
-def load_emojis(size=None):
-    """{emotion: BGRA image} from emojis/, optionally resized."""
+EMOJI_NAMES = (*EMOTIONS, UNSURE, NO_FACE)
+
+
+def load_emojis(size=None, folder=None, on_problem=None):
+    """{name: BGRA image} for every emotion, UNSURE and NO_FACE, from emojis/, optionally resized.
+
+    folder: the user's own pictures (avatars), one PNG per emotion name (happy.png, ...; unsure.png and
+    no_face.png optional), used where one is there and readable; for each emotion whose picture is missing
+    or unreadable, on_problem(line) is called and the built-in emoji is used."""
     out = {}
-    for emotion in EMOTIONS:
-        image = cv2.imread(str(emoji_path(emotion)), cv2.IMREAD_UNCHANGED)
+    for name in EMOJI_NAMES:
+        image = None
+        if folder is not None:
+            custom = Path(folder) / f"{name}.png"
+            image = cv2.imread(str(custom), cv2.IMREAD_UNCHANGED) if custom.is_file() else None
+            if image is None and on_problem and (name in EMOTIONS or custom.is_file()):
+                on_problem(f"{custom} is {'unreadable' if custom.is_file() else 'missing'}; the built-in emoji "
+                           "is used for it")
+            elif image is not None and (image.ndim == 2 or image.shape[2] != 4):  # no transparency: opaque
+                image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGRA if image.ndim == 2 else cv2.COLOR_BGR2BGRA)
         if image is None:
-            raise ResourceError(f"emoji image {emoji_path(emotion)} is missing; "
-                                    "restore emojis/ from the repository.")
-        out[emotion] = image if size is None else cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+            image = cv2.imread(str(emoji_path(name)), cv2.IMREAD_UNCHANGED)
+            if image is None:
+                raise ResourceError(f"emoji image {emoji_path(name)} is missing; restore emojis/ from the "
+                                    "repository.")
+        out[name] = image if size is None else cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     return out

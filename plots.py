@@ -96,3 +96,48 @@ def plot_confusion(matrix, labels, path, title="", cell=72):
 def draw_width(font, text):
     left, _, right, _ = font.getbbox(text)
     return right - left
+
+
+def plot_summary(summary, path, width=760, row=44):
+    """summary_chart saved as a PNG."""
+    _save(summary_chart(summary, width, row), path)
+
+
+def summary_chart(summary, width=760, row=44):
+    """A session summary (timeline.Timeline.summary) as one bar per face id: its share of time per emotion,
+    in the app's emotion colours, labelled with the time in view. Returns a Pillow image."""
+    from overlay import COLORS
+    faces = summary["faces"]
+    font, bold = _font(13), _font(15)
+    left, top = 90, 44
+    names = [n for n in COLORS if any(n in f["share"] for f in faces.values())]
+    image = Image.new("RGB", (width, top + row * max(1, len(faces)) + 50), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 10), f"Emojify session, {summary['duration_s']:.0f} s: share of time per emotion", fill="black",
+              font=bold)
+    if not faces:
+        draw.text((10, top + 10), "no face seen", fill="black", font=font)
+    bar = width - left - 20
+    for i, (face_id, face) in enumerate(faces.items()):
+        y = top + i * row
+        draw.text((10, y + 10), f"face {face_id}", fill="black", font=font)
+        x = left
+        for name in names:
+            share = face["share"].get(name, 0.0)
+            if share <= 0:
+                continue
+            b, g, r = COLORS[name]
+            w = bar * share
+            draw.rectangle([x, y + 4, x + w, y + row - 12], fill=(r, g, b))
+            if w > 40:
+                draw.text((x + 4, y + 12), f"{share:.0%}", fill=(20, 20, 20), font=font)
+            x += w
+        draw.text((left, y + row - 12), f"{face['seconds']:.0f} s in view", fill=(90, 90, 90), font=_font(10))
+    y = top + row * max(1, len(faces)) + 14
+    x = left
+    for name in names:  # the legend
+        b, g, r = COLORS[name]
+        draw.rectangle([x, y + 2, x + 12, y + 14], fill=(r, g, b))
+        draw.text((x + 16, y), name, fill="black", font=font)
+        x += 24 + draw_width(font, name)
+    return image

@@ -20,6 +20,7 @@ from atomic import LineFile, atomic_path, partial_path
 from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError, os_reason
+from faces import face_records
 from quiet import quiet_stderr
 
 
@@ -128,20 +129,6 @@ class Outputs:
         for f in (self.json, self.csv):
             if f:
                 f.close()
-
-
-def face_records(source, frame_index, time_s, faces):
-    from emotions import EMOJI_CHARS, EMOTIONS
-    return [{
-        "source": str(source),
-        "frame": frame_index,
-        "time": None if time_s is None else round(time_s, 3),
-        "box": [int(v) for v in face.box],
-        "emotion": face.emotion,
-        "emoji": EMOJI_CHARS[face.emotion],
-        "confidence": round(face.confidence, 4),
-        "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, face.probs)},
-    } for face in faces]
 
 
 class Analyser:

@@ -3,6 +3,7 @@ three faces while resident memory is sampled. Flat memory after the warm-up mean
 
     python benchmarks/soak.py ../shared/fer2013/test
     python benchmarks/soak.py ../shared/fer2013/test --part live --frames 2000
+    python benchmarks/soak.py ../shared/fer2013/test --part live --record    # recording meanwhile
 
 The live part reads the video in a loop as fast as it decodes; the window (gui.py on a private Xvfb screen,
 needs Xvfb and xdotool) plays a video of that many frames at 30 fps, so it takes frames/30 seconds.
@@ -63,7 +64,7 @@ class LoopedVideo:
         self.source.release()
 
 
-def soak_live(video, frames):
+def soak_live(video, frames, record_dir=None):
     from config import MODEL_PATH
     from inference import load_model
     from live import LiveSession, build_live_processor
@@ -81,11 +82,18 @@ def soak_live(video, frames):
             done.set()
 
     session.add_consumer(consume)
+    if record_dir is not None:
+        from recorder import Recorder
+        recorder = session.add_consumer(Recorder(processor, record_dir, fps=30, stem="soak"))
     session.start()
     started = time.perf_counter()
     if not done.wait(timeout=frames):  # a frame a second at the very least
         print(f"error: live session stalled at frame {seen[0]} ({session.status})", file=sys.stderr)
     session.close()
+    if record_dir is not None:
+        result = recorder.stop()
+        print(f"part=live recording: {result.message}; {result.frames} video frames, {recorder.dropped} dropped",
+              flush=True)
     report("live", samples, frames)
     print(f"part=live fps={seen[0] / (time.perf_counter() - started):.1f}", flush=True)
 
@@ -122,12 +130,14 @@ def main(argv=None):
     p.add_argument("test_dir", type=Path, help="FER-2013 test folder (faces for the video)")
     p.add_argument("--frames", type=int, default=10_000)
     p.add_argument("--part", choices=["live", "window", "both"], default="both")
+    p.add_argument("--record", action="store_true", help="the live part records the session meanwhile (video, log)")
     args = p.parse_args(argv)
     from benchmarks.videos import DEFAULT_FACES, load_faces, write_video
     faces = load_faces(args.test_dir, list(DEFAULT_FACES))
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("live", "both"):
-            soak_live(write_video(Path(tmp) / "loop.mp4", faces, frames=90, blank_every=2), args.frames)
+            soak_live(write_video(Path(tmp) / "loop.mp4", faces, frames=90, blank_every=2), args.frames,
+                      record_dir=Path(tmp) if args.record else None)
         if args.part in ("window", "both"):
             print(f"writing a {args.frames}-frame video...", flush=True)
             soak_window(write_video(Path(tmp) / "long.mp4", faces, frames=args.frames, blank_every=4), args.frames)

@@ -2,6 +2,8 @@
 
     python docs/make_screenshot.py ../shared/fer2013/test     # needs Xvfb and xdotool
     python docs/make_screenshot.py ../shared/fer2013/test --faces happy,surprise,neutral --out docs/screenshot_three.png
+    python docs/make_screenshot.py ../shared/fer2013/test --faces happy,surprise,neutral --gui-args '--emoji on' \
+        --keys r --after 12 --out docs/screenshot_recording.png
 """
 import argparse
 import os
@@ -23,6 +25,7 @@ def main(argv=None):
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     p.add_argument("--size", default="1280x720", help="window size (default 1280x720)")
     p.add_argument("--gui-args", default="", help="more options for gui.py, e.g. '--emoji on'")
+    p.add_argument("--keys", default="", help="keys to press once the window is up, e.g. 'r' to record")
     args = p.parse_args(argv)
 
     from PIL import ImageGrab
@@ -45,6 +48,9 @@ def main(argv=None):
                     break
                 time.sleep(0.2)
             subprocess.run(["xdotool", "windowsize", wid[0], *args.size.split("x")], env=env, check=True)
+            time.sleep(1.0)
+            for key in args.keys.split():
+                subprocess.run(["xdotool", "windowfocus", "--sync", wid[0], "key", key], env=env, check=True)
             time.sleep(args.after)
             geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid[0]], env=env,
                                       capture_output=True, text=True).stdout

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from emotions import EMOJI_CHARS, NO_FACE, NO_FACE_CHAR, emoji_path  # noqa: E402
+from emotions import EMOJI_CHARS, NO_FACE, NO_FACE_CHAR, UNSURE, UNSURE_CHAR, emoji_path  # noqa: E402
 
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf", "NotoColorEmoji.ttf")
 NATIVE_SIZE = 109  # the only size the CBDT strikes exist in
@@ -45,7 +45,7 @@ def main(argv=None):
             continue
     if font is None:
         sys.exit("error: Noto Color Emoji font not found; install fonts-noto-color-emoji or pass --font PATH.")
-    for name, char in {**EMOJI_CHARS, NO_FACE: NO_FACE_CHAR}.items():
+    for name, char in {**EMOJI_CHARS, NO_FACE: NO_FACE_CHAR, UNSURE: UNSURE_CHAR}.items():
         out = emoji_path(name)
         render(char, font, args.size).save(out)
         print(f"wrote {out.relative_to(HERE.parent)} (U+{ord(char):04X})")

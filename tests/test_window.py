@@ -214,7 +214,7 @@ def test_fps_readout_is_the_files_frame_rate_and_the_summary_agrees(window, long
     w.pump(3.0)
     m = re.search(r"\|\s+([\d.]+) fps", w.app.status.cget("text"))
     assert m and 20 <= float(m[1]) <= 31.5, w.app.status.cget("text")
-    percents = [w.app.bars.itemcget(item, "text") for item in w.app.bar_texts]
+    percents = [w.app.bars.itemcget(item, "text") for item in w.app.bars.texts]
     assert all(re.fullmatch(r"\d+%", p) for p in percents) and 95 <= sum(int(p[:-1]) for p in percents) <= 105
     w.press("q")
     assert f"{w.app.fps:.1f} fps at the end" in w.app.summary()

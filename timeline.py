@@ -1,0 +1,107 @@
+"""What the session saw over time: a live-session consumer that keeps the main face's emotion over the last
+minute (the window's strip chart) and, per face id, the time spent in each emotion and the longest streaks
+(the session summary)."""
+import json
+import threading
+from collections import deque
+
+from atomic import write_text
+from emotions import EMOTIONS, UNSURE
+from overlay import shown_as
+
+NAMES = (*EMOTIONS, UNSURE)
+MAX_GAP = 0.5  # seconds: a longer gap between frames (paused, source lost) counts as no time at all
+
+
+class FaceStats:
+    def __init__(self, first_seen):
+        self.first_seen = first_seen
+        self.seconds = dict.fromkeys(NAMES, 0.0)
+        self.streak = None        # [name, start, length] of the current run of one emotion
+        self.longest = {}         # name -> (seconds, start) of its longest run
+
+    def add(self, name, now, dt):
+        self.seconds[name] += dt
+        if self.streak and self.streak[0] == name:
+            self.streak[2] += dt
+        else:
+            self.streak = [name, now - dt, dt]
+        if self.streak[2] > self.longest.get(name, (0.0, 0.0))[0]:
+            self.longest[name] = (self.streak[2], self.streak[1])
+
+
+class Timeline:
+    """Consumer of LiveFrames (any thread); read strip() and summary() from any other."""
+
+    def __init__(self, window_s=60.0):
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._strip = deque()     # (time, name of the main face or None) over the last window_s
+        self._faces = {}          # id -> FaceStats
+        self._start = self._last = None
+
+    def __call__(self, live):
+        now = live.captured
+        with self._lock:
+            if self._start is None:
+                self._start = now
+            dt = 0.0 if self._last is None else min(max(now - self._last, 0.0), MAX_GAP)
+            self._last = now
+            faces = live.result.faces
+            self._strip.append((now, shown_as(faces[0]) if faces else None))
+            while self._strip and self._strip[0][0] < now - self.window_s:
+                self._strip.popleft()
+            for face in faces:
+                if face.id is None:
+                    continue
+                stats = self._faces.setdefault(face.id, FaceStats(now - self._start))
+                stats.add(shown_as(face), now - self._start, dt)
+
+    def strip(self):
+        """[(seconds before the latest frame, name or None)] for the last window_s, oldest first."""
+        with self._lock:
+            if not self._strip:
+                return []
+            end = self._strip[-1][0]
+            return [(end - t, name) for t, name in self._strip]
+
+    def summary(self, min_seconds=1.0):
+        """The session so far, as a JSON-ready dict: duration, and per face id seen for min_seconds or more
+        its time in view, share of time per emotion and longest streaks (longest first)."""
+        with self._lock:
+            duration = 0.0 if self._start is None else self._last - self._start
+            faces = {}
+            for face_id, stats in sorted(self._faces.items()):
+                total = sum(stats.seconds.values())
+                if total < min_seconds or total <= 0:
+                    continue
+                faces[str(face_id)] = {
+                    "first_seen_s": round(stats.first_seen, 2),
+                    "seconds": round(total, 2),
+                    "share": {n: round(s / total, 4) for n, s in stats.seconds.items() if s > 0},
+                    "longest_streaks": [{"emotion": n, "seconds": round(s, 2), "start_s": round(start, 2)}
+                                        for n, (s, start) in sorted(stats.longest.items(), key=lambda kv: -kv[1][0])],
+                }
+            return {"duration_s": round(duration, 2), "faces": faces}
+
+
+def summary_lines(summary, top=3):
+    """The summary as text: one line per face id."""
+    faces = summary["faces"]
+    if not faces:
+        return [f"Session {summary['duration_s']:.0f} s: no face seen."]
+    lines = [f"Session {summary['duration_s']:.0f} s, {len(faces)} face(s):"]
+    for face_id, face in faces.items():
+        share = ", ".join(f"{n} {v:.0%}" for n, v in sorted(face["share"].items(), key=lambda kv: -kv[1])[:top])
+        streak = face["longest_streaks"][0]
+        lines.append(f"  face {face_id}: {face['seconds']:.0f} s in view; {share}; longest streak "
+                     f"{streak['emotion']} {streak['seconds']:.1f} s")
+    return lines
+
+
+def save_summary(summary, json_path, png_path=None):
+    """The summary as JSON (and a bar chart PNG), each written whole or not at all."""
+    write_text(json_path, json.dumps(summary, indent=1))
+    if png_path is not None:
+        from plots import plot_summary
+        plot_summary(summary, png_path)
