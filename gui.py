@@ -111,7 +111,7 @@ class EmojifyApp:
         self.refresh_cameras()
         for path in unfinished_recordings(self.out_dir):
             self.report(f"an earlier recording was not finished (Emojify was killed); it is kept as {path}")
-        root.after(self.POLL_MS, self.poll)
+        self.poll_id = root.after(self.POLL_MS, self.poll)
 
     # ---- building the window
 
@@ -487,14 +487,19 @@ class EmojifyApp:
     def set_emoji_dir(self, folder):
         """Use the user's own pictures (one PNG per emotion name in folder) or, for None, the built-in emoji;
         a missing or unreadable picture is named once and the built-in one stands in for it."""
-        emojis = load_emojis(size=256, folder=folder, on_problem=self.report)
+        problems = []
+        emojis = load_emojis(size=256, folder=folder, on_problem=lambda name, line: problems.append((name, line)))
+        for _, line in problems:
+            print(f"warning: {line}", file=sys.stderr, flush=True)
         self.processor.emojis = emojis
         self.emoji_sources = {name: Image.fromarray(image[..., [2, 1, 0, 3]]) for name, image in emojis.items()}
         self.set_emoji_size(self.emoji_px or 160, force=True)
         if self.session is not None:
             self.session.redraw()
         if folder is not None:
-            self.say(f"emoji pictures from {folder}")
+            missing = [name for name, _ in problems]
+            self.say(f"emoji pictures from {folder}" + (f"; built-in ones for {', '.join(missing)} (missing or "
+                                                        "unreadable there)" if missing else ""), seconds=10.0)
 
     def choose_emoji_dir(self):
         folder = filedialog.askdirectory(parent=self.root, title="A folder with happy.png, sad.png, ...")
@@ -544,7 +549,7 @@ class EmojifyApp:
         if self.exit_at_end and status.state is State.ENDED and frame is None:
             self.close()
             return
-        self.root.after(self.POLL_MS, self.poll)
+        self.poll_id = self.root.after(self.POLL_MS, self.poll)
 
     def show(self, live):
         h, w = live.image.shape[:2]
@@ -663,6 +668,7 @@ class EmojifyApp:
             self.stopping[0].join()
             self.finish_recording()
         self.session.close()
+        self.root.after_cancel(self.poll_id)
         self.root.destroy()
 
     def summary(self):

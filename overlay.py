@@ -106,7 +106,7 @@ def load_emojis(size=None, folder=None, on_problem=None):
 
     folder: the user's own pictures (avatars), one PNG per emotion name (happy.png, ...; unsure.png and
     no_face.png optional), used where one is there and readable; for each emotion whose picture is missing
-    or unreadable, on_problem(line) is called and the built-in emoji is used."""
+    or unreadable, on_problem(name, line) is called and the built-in emoji is used."""
     out = {}
     for name in EMOJI_NAMES:
         image = None
@@ -114,8 +114,8 @@ def load_emojis(size=None, folder=None, on_problem=None):
             custom = Path(folder) / f"{name}.png"
             image = cv2.imread(str(custom), cv2.IMREAD_UNCHANGED) if custom.is_file() else None
             if image is None and on_problem and (name in EMOTIONS or custom.is_file()):
-                on_problem(f"{custom} is {'unreadable' if custom.is_file() else 'missing'}; the built-in emoji "
-                           "is used for it")
+                on_problem(name, f"{custom} is {'unreadable' if custom.is_file() else 'missing'}; the built-in "
+                                 "emoji is used for it")
             elif image is not None and (image.ndim == 2 or image.shape[2] != 4):  # no transparency: opaque
                 image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGRA if image.ndim == 2 else cv2.COLOR_BGR2BGRA)
         if image is None:

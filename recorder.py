@@ -55,7 +55,7 @@ class Recorder:
     """A live-session consumer. Frames are written at a steady `fps` whatever rate they arrive at (a frame is
     repeated or skipped by its capture time), so the video plays in real time."""
 
-    QUEUE = 90  # frames waiting for the writer (3 s at 30 fps); beyond that, frames are dropped and counted
+    QUEUE = 60  # frames waiting for the writer (2 s at 30 fps); beyond that, frames are dropped and counted
 
     def __init__(self, processor, folder, fps=30.0, source_name="camera", stem=None):
         self.processor, self.fps, self.source_name = processor, float(fps), source_name
@@ -72,9 +72,9 @@ class Recorder:
             raise OutputError(f"cannot record in {self.folder}: {os_reason(e)}") from None
         self.timeline = Timeline()
         self.writer = None
-        self.frames = self.dropped = self.received = 0
+        self.frames = self.dropped = self.received = self.assigned = self._owed = 0
         self.error = None
-        self.started = None
+        self.started = self.first = None
         self._queue = queue.Queue(self.QUEUE)
         self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
         self._thread.start()
@@ -84,38 +84,48 @@ class Recorder:
         return 0.0 if self.started is None else time.perf_counter() - self.started
 
     def __call__(self, live):
+        """On the processing thread: the picture's place in the video, its log lines and statistics now; the
+        drawing and encoding on the writer thread."""
         if self.started is None:
-            self.started = time.perf_counter()
+            self.started, self.first = time.perf_counter(), live.captured
         self.received += 1
+        t = live.captured - self.first
+        # Video frames for this picture: as many as keep the video on the clock, one if it is early by less
+        # than a frame (arrival jitter), none if it comes much faster than fps.
+        behind = round(t * self.fps) + 1 - self.assigned
+        n = min(behind, int(self.fps)) if behind > 0 else 1 if behind > -1 else 0
+        index = self.assigned if n else self.assigned - 1  # the video frame that shows these faces
+        self.assigned += n
+        self.timeline(live)
+        if self.error is None:
+            try:
+                for record in face_records(self.source_name, index, t, live.result.faces):
+                    self.log.write(json.dumps(record, allow_nan=False) + "\n")
+            except OSError as e:
+                self.error = f"recording stopped: cannot write {self.log_path}: {os_reason(e)}"
+        if not n:
+            return
         emojis = self.processor.emojis if self.processor.emoji_on_faces else None
-        try:
-            self._queue.put_nowait((live, emojis))
-        except queue.Full:  # the disk or the encoder cannot keep up: the picture must not wait for them
-            self.dropped += 1
+        try:  # the picture itself is not queued: only what the writer draws from
+            self._queue.put_nowait((live.source, live.result.faces, n + self._owed, emojis))
+            self._owed = 0
+        except queue.Full:  # the disk or the encoder cannot keep up: the picture must not wait for them; its
+            self.dropped += 1  # frames go to the next picture queued, so the video stays on the clock
+            self._owed += n
 
     def _write_loop(self):
-        first = None
         while True:
             item = self._queue.get()
             if item is None:
                 return
             if self.error is not None:
                 continue
-            live, emojis = item
+            source, faces, n, emojis = item
             try:
-                first = live.captured if first is None else first
-                t = live.captured - first
-                self.timeline(live)
-                due = min(max(int(t * self.fps) + 1 - self.frames, 0), int(self.fps))  # 0 skips, 2+ repeats
-                index = self.frames if due else self.frames - 1  # the video frame that shows these faces
-                for record in face_records(self.source_name, index, t, live.result.faces):
-                    self.log.write(json.dumps(record, allow_nan=False) + "\n")
-                if not due:
-                    continue
-                frame = draw_faces(live.source.copy(), live.result.faces, emojis, cover=True)
+                frame = draw_faces(source.copy(), faces, emojis, cover=True)
                 if self.writer is None:
                     self.writer = VideoWriter(self.partial_path, self.fps, (frame.shape[1], frame.shape[0]))
-                for _ in range(due):
+                for _ in range(n):
                     self.writer.write(frame)
                     self.frames += 1
             except OSError as e:

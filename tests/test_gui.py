@@ -210,3 +210,49 @@ def test_an_absurd_size_is_bounded_by_the_screen(display, face_video, tiny_model
     assert re.search(r"picture area \d+x\d+", out)
     area = tuple(map(int, re.search(r"picture area (\d+)x(\d+)", out).groups()))
     assert area[0] <= 1280 and area[1] <= 1024
+
+
+def test_sigkill_while_recording_leaves_a_readable_log_and_the_next_start_reports_the_video(
+        display, face_video, fer_faces, tiny_model_path, tmp_path):
+    import json
+
+    from benchmarks.videos import write_video
+    long = write_video(tmp_path / "long.mp4", fer_faces[:1], frames=900)
+    out_dir = tmp_path / "pictures"
+    proc = start_gui(display, "--source", long, "--model", tiny_model_path, "--out-dir", out_dir)
+    wid = window_id(display, proc)
+    time.sleep(1.0)
+    press(display, wid, "r")
+    time.sleep(3.0)
+    proc.kill()
+    proc.communicate()
+    [partial] = out_dir.glob("*.partial.webm")
+    [log] = out_dir.glob("*.jsonl")
+    records = [json.loads(line) for line in log.read_text().splitlines()]  # every line whole after a kill
+    assert len(records) >= 30 and {r["face_id"] for r in records} == {1}
+
+    again = start_gui(display, "--source", face_video, "--model", tiny_model_path, "--out-dir", out_dir,
+                      "--exit-at-end")
+    _, err = again.communicate(timeout=90)
+    assert again.returncode == 0
+    assert (f"warning: an earlier recording was not finished (Emojify was killed); it is kept as {partial}"
+            in err.splitlines())
+
+
+def test_summary_path_gets_json_and_chart_and_bad_avatar_folder_is_refused(display, face_video, tiny_model_path,
+                                                                          tmp_path):
+    import json
+
+    import cv2
+    summary = tmp_path / "session.json"
+    proc = start_gui(display, "--source", face_video, "--model", tiny_model_path, "--exit-at-end",
+                     "--summary", summary)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    assert re.search(r"^Session \d+ s, 1 face\(s\):$", out, re.M) and re.search(r"^  face 1: ", out, re.M)
+    data = json.loads(summary.read_text())
+    assert set(data) == {"duration_s", "faces"} and list(data["faces"]) == ["1"]
+    assert set(data["faces"]["1"]) == {"first_seen_s", "seconds", "share", "longest_streaks"}
+    assert cv2.imread(str(summary.with_suffix(".png"))) is not None
+    bad = run_script("gui.py", "--emoji-dir", tmp_path / "nowhere", "--model", tiny_model_path)
+    assert bad.returncode == 2 and "--emoji-dir takes a folder of PNGs" in bad.stderr

@@ -205,7 +205,7 @@ def test_avatars_replace_the_emoji_and_a_missing_one_is_named(tmp_path):
     cv2.imwrite(str(tmp_path / "happy.png"), red)
     (tmp_path / "sad.png").write_text("not a png")
     problems = []
-    emojis = load_emojis(size=32, folder=tmp_path, on_problem=problems.append)
+    emojis = load_emojis(size=32, folder=tmp_path, on_problem=lambda name, line: problems.append(line))
     assert (emojis["happy"][..., 2] == 255).all() and (emojis["happy"][..., 0] == 0).all()
     assert emojis["neutral"].shape == (32, 32, 4) and not (emojis["neutral"][..., 2] == 255).all()
     assert f"{tmp_path / 'sad.png'} is unreadable; the built-in emoji is used for it" in problems

@@ -34,7 +34,7 @@ def long_video(fer_faces, tmp_path_factory):
 class Window:
     """An EmojifyApp on the test's display, pumped by the test, keys sent with xdotool."""
 
-    def __init__(self, display, model, spec, tmp_path, monkeypatch, size=(640, 480)):
+    def __init__(self, display, model, spec, tmp_path, monkeypatch, size=(640, 480), emoji_dir=None):
         import tkinter as tk
 
         import gui
@@ -43,7 +43,8 @@ class Window:
         self.display = display
         self.root = tk.Tk(className="Emojify")
         self.processor = build_live_processor(model, size)
-        self.app = gui.EmojifyApp(self.root, self.processor, spec, out_dir=tmp_path / "pictures", about="test")
+        self.app = gui.EmojifyApp(self.root, self.processor, spec, out_dir=tmp_path / "pictures", about="test",
+                                  emoji_dir=emoji_dir)
         self.pump(until=lambda: self.root.winfo_viewable())
         # The window manager's handle: Tk's wrapper around the menu bar and the window, found by its title.
         found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"],
@@ -84,7 +85,7 @@ class Window:
 def window(display, model, tmp_path, monkeypatch):
     opened = []
 
-    def open_window(spec, **kwargs):
+    def open_window(spec, model=model, **kwargs):
         opened.append(Window(display, model, spec, tmp_path, monkeypatch, **kwargs))
         return opened[-1]
 
@@ -238,3 +239,106 @@ def test_open_video_from_the_file_menu(window, face_video, long_video):
     assert w.pump(10, until=lambda: w.app.spec == str(face_video))
     assert w.pump(30, until=lambda: w.app.session.state is State.ENDED)
     assert w.app.label == face_video.name
+
+
+def test_r_records_a_video_and_a_log_whose_faces_match_it(window, long_video, tmp_path):
+    import json
+
+    import cv2
+
+    from overlay import COLORS, shown_as
+    w = window(str(long_video))
+    assert w.pump(until=lambda: w.app.frames_shown >= 3)
+    w.press("r")
+    assert w.app.recorder is not None
+    assert w.pump(5, until=lambda: w.app.video.itemcget(w.app.rec, "text").startswith("\u25cf REC 0:0"))
+    w.pump(3.0)
+    seconds = w.app.recorder.seconds
+    w.press("R")
+    assert w.pump(30, until=lambda: w.app.stopping is None and w.app.record_button.cget("text") == "Record")
+    assert w.app.video.itemcget(w.app.rec, "text") == ""
+    folder = tmp_path / "pictures"
+    [video] = folder.glob("emojify-*.webm")
+    assert not list(folder.glob("*.partial*"))
+    assert w.pump(2, until=lambda: f"saved {video}" in w.app.status.cget("text"))
+    cap = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    assert abs(len(frames) - seconds * 30) <= 0.1 * seconds * 30, (len(frames), seconds)
+    records = [json.loads(line) for line in video.with_suffix(".jsonl").read_text().splitlines()]
+    assert len(records) >= seconds * 15 and {r["face_id"] for r in records} == {1}
+    for record in records[5::20]:  # the box of each logged face is drawn in that frame of the video
+        x, y, bw, bh = record["box"]
+        frame = frames[record["frame"]]
+        from faces import Face
+        face = Face(record["box"], np.array(list(record["probabilities"].values())))
+        edge = frame[y + bh // 2, max(x - 1, 0):x + 3].astype(int)  # the box's left side, 3+ px thick
+        assert np.abs(edge - COLORS[shown_as(face)]).sum(axis=1).min() < 90, (record, edge)
+    summary = json.loads(video.with_suffix("").with_suffix(".summary.json").read_text())
+    assert list(summary["faces"]) == ["1"]
+
+
+def test_calibration_in_the_window_turns_a_sad_looking_resting_face_neutral(window, fer_test_dir, tmp_path):
+    import cv2
+
+    from benchmarks.videos import write_video
+    from config import MODEL_PATH
+    from inference import load_model
+    rest = cv2.imread(str(fer_test_dir / "neutral/PublicTest_1153675.jpg"), cv2.IMREAD_GRAYSCALE)
+    video = write_video(tmp_path / "rest.mp4", [rest], frames=450)
+    w = window(str(video), model=load_model(MODEL_PATH))
+    assert w.pump(until=lambda: w.app.frames_shown >= 10)
+    assert w.app.shown_emotion == "sad"
+    w.press("c")
+    assert w.pump(2, until=lambda: w.app.video.itemcget(w.app.notice, "text").startswith("Hold a neutral face"))
+    assert w.pump(10, until=lambda: w.app.processor.calibration.result is not None)
+    assert w.pump(2, until=lambda: w.app.calibration_label.cget("text").startswith(
+        "calibrated: your resting face read sad"))
+    assert w.pump(5, until=lambda: w.app.shown_emotion == "neutral")
+    assert w.app.emotion_text.cget("text") == "Neutral" and w.app.video.itemcget(w.app.notice, "text") == ""
+
+
+def test_copy_summary_strip_and_hints(window, long_video, tmp_path, capsys):
+    from emotions import EMOJI_CHARS, UNSURE, UNSURE_CHAR
+    w = window(str(long_video))
+    assert w.pump(until=lambda: w.app.frames_shown >= 3)
+    w.pump(2.0)
+    w.press("ctrl+c")
+    shown = w.app.shown_emotion
+    assert w.root.clipboard_get() == (UNSURE_CHAR if shown == UNSURE else EMOJI_CHARS[shown])
+    assert w.pump(2, until=lambda: "to the clipboard" in w.app.status.cget("text"))
+    assert w.app.strip.emotion_at_right_edge() == shown
+    w.press("t")
+    assert w.app.summary_window.winfo_exists() and w.app.summary_window.title() == "Emojify session summary"
+    assert "face 1:" in capsys.readouterr().out
+    assert w.app.hint.cget("text") in ("", "face small: come closer")  # a well-lit face, centred
+
+
+def test_a_dark_picture_gets_a_hint(window, tmp_path):
+    import cv2
+    path = tmp_path / "dark.mp4"
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (320, 240))
+    for _ in range(60):
+        out.write(np.full((240, 320, 3), 15, np.uint8))
+    out.release()
+    w = window(str(path))
+    assert w.pump(until=lambda: w.app.hint.cget("text") == "too dark: light your face from the front")
+
+
+def test_own_emoji_pictures_replace_the_built_in_ones(window, long_video, tmp_path):
+    import cv2
+    folder = tmp_path / "avatars"
+    folder.mkdir()
+    red = np.zeros((64, 64, 4), np.uint8)
+    red[..., 2] = red[..., 3] = 255
+    for name in ("happy", "neutral", "unsure"):
+        cv2.imwrite(str(folder / f"{name}.png"), red)
+    w = window(str(long_video), emoji_dir=folder)
+    assert w.app.flash[0] == (f"emoji pictures from {folder}; built-in ones for angry, disgust, fear, sad, surprise "
+                              "(missing or unreadable there)")
+    assert np.asarray(w.app.emoji_sources["happy"])[..., 0].min() == 255  # RGBA: red
+    assert (w.processor.emojis["neutral"][..., 2] == 255).all()
