@@ -53,14 +53,17 @@ def shown_as(face):
     return UNSURE if face.unsure else face.emotion
 
 
-def label_text(face):
-    """'Happy 87%', or 'Sad? 38%' for a face the model is not sure about."""
-    return f"{DISPLAY_NAMES[face.emotion]}{'?' if face.unsure else ''} {face.confidence:.0%}"
+def label_text(face, numbered=False):
+    """'Happy 87%', or 'Sad? 38%' for a face the model is not sure about; numbered: '2: Happy 87%', the face's
+    id, as the recording's log and the session summary name it."""
+    number = f"{face.id}: " if numbered and face.id is not None else ""
+    return f"{number}{DISPLAY_NAMES[face.emotion]}{'?' if face.unsure else ''} {face.confidence:.0%}"
 
 
 def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
     """Draw each face's box and 'Emotion 87%' label onto a BGR frame in place; returns the frame. A face
-    the model is not sure about is drawn grey, with a question mark and the thinking-face emoji.
+    the model is not sure about is drawn grey, with a question mark and the thinking-face emoji; with several
+    faces, each label starts with the face's id.
 
     emojis: optional {emotion: BGRA image}; each face gets its emoji in the box's top-right corner, or
     over the whole face with cover=True. scale: factor from the faces' box coordinates to the frame's
@@ -74,7 +77,7 @@ def draw_faces(frame, faces, emojis=None, cover=False, scale=1.0):
         if emojis is not None and cover:
             paste_rgba(frame, emojis[look], x, y, w)
         cv2.rectangle(frame, (x, y), (x + w, y + h), COLORS[look], thickness)
-        label = label_image(label_text(face), look, px)
+        label = label_image(label_text(face, numbered=len(faces) > 1), look, px)
         lh = label.shape[0]  # above the box, else below it, else inside its top edge
         ly = y - lh - 2 if y - lh - 2 >= 0 else y + h + 2 if y + h + 2 + lh <= frame.shape[0] else y + thickness
         paste_rgba(frame, label, max(x, 0) + (thickness if ly == y + thickness else 0), ly)

@@ -11,16 +11,18 @@ from overlay import shown_as
 
 NAMES = (*EMOTIONS, UNSURE)
 MAX_GAP = 0.5  # seconds: a longer gap between frames (paused, source lost) counts as no time at all
+FLEETING = 1.0  # seconds: a face in view for less than this, gone for 10 s, is forgotten (a detector blip)
 
 
 class FaceStats:
     def __init__(self, first_seen):
-        self.first_seen = first_seen
+        self.first_seen = self.last_seen = first_seen
         self.seconds = dict.fromkeys(NAMES, 0.0)
         self.streak = None        # [name, start, length] of the current run of one emotion
         self.longest = {}         # name -> (seconds, start) of its longest run
 
     def add(self, name, now, dt):
+        self.last_seen = now
         self.seconds[name] += dt
         if self.streak and self.streak[0] == name:
             self.streak[2] += dt
@@ -39,6 +41,7 @@ class Timeline:
         self._strip = deque()     # (time, name of the main face or None) over the last window_s
         self._faces = {}          # id -> FaceStats
         self._start = self._last = None
+        self._frames = 0
 
     def __call__(self, live):
         now = live.captured
@@ -56,6 +59,11 @@ class Timeline:
                     continue
                 stats = self._faces.setdefault(face.id, FaceStats(now - self._start))
                 stats.add(shown_as(face), now - self._start, dt)
+            self._frames += 1
+            if self._frames % 300 == 0:  # memory stays flat however many blips a long session has
+                gone = now - self._start - 10.0
+                self._faces = {i: f for i, f in self._faces.items()
+                               if f.last_seen > gone or sum(f.seconds.values()) >= FLEETING}
 
     def strip(self):
         """[(seconds before the latest frame, name or None)] for the last window_s, oldest first."""
@@ -65,7 +73,7 @@ class Timeline:
             end = self._strip[-1][0]
             return [(end - t, name) for t, name in self._strip]
 
-    def summary(self, min_seconds=1.0):
+    def summary(self, min_seconds=FLEETING):
         """The session so far, as a JSON-ready dict: duration, and per face id seen for min_seconds or more
         its time in view, share of time per emotion and longest streaks (longest first)."""
         with self._lock:

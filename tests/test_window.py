@@ -137,12 +137,17 @@ def test_keys_work_in_either_case_and_snapshots_are_pngs(window, long_video, tmp
         w.press(key)
         emoji = not emoji
         assert w.processor.emoji_on_faces is emoji and w.app.emoji_var.get() is emoji
+    w.press("e")  # on, for the snapshots
+    w.pump(0.3)
     w.press("s", "S")
     shots = sorted((tmp_path / "pictures").glob("emojify-*.png"))
     assert len(shots) == 2
     for shot in shots:
         image = cv2.imread(str(shot))
         assert image is not None and image.shape[:2] == (480, 640)
+    x, y, bw, bh = (int(v) for v in w.app.last_faces[0].box)  # emoji over faces is on: the shot shows it
+    b, g, r = (image[y + bh // 4:y + 3 * bh // 4, x + bw // 4:x + 3 * bw // 4].reshape(-1, 3).astype(int).T)
+    assert ((r > 200) & (g > 150) & (b < 100)).mean() > 0.3  # the emoji's yellow, not the gray FER face
     assert re.search(r"saved .*emojify-.*\.png", w.app.status.cget("text"))
     w.press("Q")
     assert w.app.closed
