@@ -7,6 +7,7 @@ object with read() -> (ok, frame), fps, is_live and release(); callers never car
 """
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +62,37 @@ class SyntheticSource:
 
     def release(self):
         pass
+
+
+class PushSource:
+    """Frames handed over one by one from outside (a browser's camera stream): push() from the producer,
+    read() from the live session's grabber, which waits up to `timeout` seconds for the next one."""
+
+    is_live = True
+    frame_count = None
+
+    def __init__(self, name="browser camera", fps=30.0, timeout=1.0):
+        self.name, self.fps, self.timeout = name, fps, timeout
+        self._slot = threading.Condition()
+        self._frame = None
+        self._closed = False
+
+    def push(self, frame):
+        with self._slot:
+            self._frame = frame
+            self._slot.notify()
+
+    def read(self):
+        with self._slot:
+            if self._frame is None and not self._closed:
+                self._slot.wait(self.timeout)
+            frame, self._frame = self._frame, None
+        return frame is not None, frame
+
+    def release(self):
+        with self._slot:
+            self._closed = True
+            self._slot.notify_all()
 
 
 def _quiet_capture(target):

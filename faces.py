@@ -306,3 +306,15 @@ def face_records(source, frame_index, time_s, faces):
             record.update(face_id=face.id, unsure=face.unsure)
         records.append(record)
     return records
+
+
+CSV_COLUMNS = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji", "confidence",
+               *[f"p_{e}" for e in EMOTIONS]]
+
+
+def csv_row(record):
+    """A face_records record as the values of one CSV row, in CSV_COLUMNS order."""
+    p = record["probabilities"]
+    return [record["source"], "" if record["frame"] is None else record["frame"],
+            "" if record["time"] is None else record["time"], *record["box"], record["emotion"], record["emoji"],
+            record["confidence"], *[p[e] for e in EMOTIONS]]

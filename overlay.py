@@ -128,3 +128,32 @@ def load_emojis(size=None, folder=None, on_problem=None):
                                     "repository.")
         out[name] = image if size is None else cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     return out
+
+
+def draw_panel(face, emojis, height, width=260, fps=None):
+    """The side panel as a BGR image (for pictures that carry it, such as the web page's live stream): the main
+    face's emoji, its emotion and a bar per emotion with percentages, and the frame rate."""
+    panel = np.full((height, width, 3), 245, np.uint8)
+    pad = 12
+    side = min(width - 2 * pad, max(48, height // 3))
+    look = shown_as(face) if face is not None else NO_FACE
+    paste_rgba(panel, emojis[look], (width - side) // 2, pad, side)
+    image = Image.fromarray(cv2.cvtColor(panel, cv2.COLOR_BGR2RGB))
+    draw = ImageDraw.Draw(image)
+    title = ("Not sure" if look == UNSURE else DISPLAY_NAMES[look]) if face is not None else "No face"
+    big, small = label_font(max(14, height // 20)), label_font(max(10, height // 36))
+    y = pad + side + 8
+    draw.text(((width - draw.textlength(title, font=big)) / 2, y), title, font=big, fill=(20, 20, 20))
+    y += big.size + 10
+    row = max(14, (height - y - 2 * small.size - pad) // len(EMOTIONS))
+    for i, emotion in enumerate(EMOTIONS):
+        p = float(face.probs[i]) if face is not None else 0.0
+        top = y + i * row
+        draw.text((pad, top), DISPLAY_NAMES[emotion], font=small, fill=(40, 40, 40))
+        b, g, r = COLORS[emotion]
+        x0 = pad + 88
+        draw.rectangle((x0, top + 2, x0 + round((width - x0 - 48) * p), top + small.size), fill=(r, g, b))
+        draw.text((width - pad - 34, top), f"{p:.0%}" if face is not None else "", font=small, fill=(40, 40, 40))
+    if fps is not None:
+        draw.text((pad, height - pad - small.size), f"{fps:.1f} fps", font=small, fill=(90, 90, 90))
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)

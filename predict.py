@@ -20,7 +20,7 @@ from atomic import LineFile, atomic_path, partial_path
 from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError, os_reason
-from faces import face_records
+from faces import CSV_COLUMNS, csv_row, face_records
 from quiet import quiet_stderr
 
 
@@ -74,15 +74,11 @@ class Outputs:
     and dropped; the other outputs go on."""
 
     def __init__(self, json_path=None, csv_path=None, annotate_dir=None, protect=()):
-        from emotions import EMOTIONS
-        self.emotions = EMOTIONS
         self.json = LineFile(json_path) if json_path else None
         self.csv = LineFile(csv_path) if csv_path else None
         self.failed = []
-        self.columns = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji",
-                        "confidence", *[f"p_{e}" for e in EMOTIONS]]
         if self.csv:
-            self._csv_line(self.columns)
+            self._csv_line(CSV_COLUMNS)
         self.annotate_dir = Path(annotate_dir) if annotate_dir else None
         if self.annotate_dir:
             self.annotate_dir.mkdir(parents=True, exist_ok=True)
@@ -109,10 +105,7 @@ class Outputs:
         if self.json:
             self._write("json", json.dumps(record, allow_nan=False) + "\n")  # never the invalid JSON `NaN`
         if self.csv:
-            p = record["probabilities"]
-            self._csv_line([record["source"], "" if record["frame"] is None else record["frame"],
-                            "" if record["time"] is None else record["time"], *record["box"], record["emotion"],
-                            record["emoji"], record["confidence"], *[p[e] for e in self.emotions]])
+            self._csv_line(csv_row(record))
 
     def annotated_path(self, source, suffix):
         """A fresh name in the annotate folder derived from the source; never an input file."""

@@ -11,6 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# pylibsrtp (under streamlit-webrtc, for webapp.py's live view) crashes the process when it is loaded after
+# TensorFlow; the web tests run webapp.py in this process, so it is loaded first wherever it is installed.
+try:
+    import pylibsrtp  # noqa: F401
+except ImportError:
+    pass
+
 
 def find_fer2013():
     """FER-2013 (Kaggle folder layout): $EMOJIFY_FER2013, else data/, else ../shared/fer2013; None if absent."""
