@@ -2,7 +2,8 @@
 
 The user holds a neutral face for a few seconds; the main face's probabilities over that time give a
 per-class correction (a bias added to the log-probabilities) that lowers exactly the emotions this resting
-face was mistaken for, until neutral leads them by a clear margin. Emotions the resting face did not show are
+face was mistaken for, until neutral is six times as likely as each of them (so that the resting face reads
+neutral with confidence, not "not sure"). Emotions the resting face did not show are
 left alone, so a real smile or surprise of the same person still reads so.
 
     calibration = Calibration()
@@ -33,7 +34,7 @@ class Calibration:
     """Collects the main face's raw probabilities for `seconds`, then learns the bias. Thread-safe: start()
     from the UI thread, observe() from the processing thread."""
 
-    def __init__(self, seconds=3.0, margin=np.log(2.0), min_samples=5):
+    def __init__(self, seconds=3.0, margin=np.log(6.0), min_samples=5):
         self.seconds, self.margin, self.min_samples = seconds, margin, min_samples
         self.bias = np.zeros(len(EMOTIONS), np.float32)
         self.result = None

@@ -1,3 +1,4 @@
+import importlib
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 # pylibsrtp (under streamlit-webrtc, for webapp.py's live view) crashes the process when it is loaded after
 # TensorFlow; the web tests run webapp.py in this process, so it is loaded first wherever it is installed.
 try:
-    import pylibsrtp  # noqa: F401
+    importlib.import_module("pylibsrtp")
 except ImportError:
     pass
 
