@@ -1,6 +1,5 @@
 """The web page (webapp.py): photo and video flows through Streamlit's own headless testing API, with the real
 model and real decoding; the live view in a real headless Chromium whose fake camera plays test faces."""
-import json
 import os
 import shutil
 import socket
@@ -114,6 +113,9 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
                 "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"])
             tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            outside = []  # every request the page makes that would leave this computer
+            tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+                (f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", "data:", "blob:")) else None)
             deadline = time.time() + 60
             while True:
                 try:
@@ -123,6 +125,11 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
                     if time.time() > deadline:
                         raise
                     time.sleep(1)
+            huge = tmp_path / "huge.jpg"  # over the page's upload limit: refused with a message, the page goes on
+            huge.write_bytes(b"\xff\xd8" + b"\0" * (51 * 1024 * 1024))
+            tab.locator("input[type=file]").first.set_input_files(str(huge), timeout=120_000)
+            tab.get_by_text("50.0MB or smaller").or_(tab.get_by_text("50MB or smaller")).first.wait_for(
+                timeout=60_000)
             tab.get_by_text("Live", exact=True).first.click(timeout=120_000)  # the page opens on Photo
             component = tab.frame_locator("iframe[title*='streamlit_webrtc']")
             component.get_by_role("button", name="START").click(timeout=120_000)
@@ -138,6 +145,6 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
         server.terminate()
         log, _ = server.communicate(timeout=30)
     assert text.startswith("Main face: Happy") and "fps" in text, text
+    assert outside == [], outside
     assert "Traceback" not in log, log[-3000:]
     assert cv2.imread(str(tmp_path / "web.png")) is not None
-    json.dumps(text)  # the reading is plain text, as the page shows it
