@@ -154,3 +154,10 @@ def fill_disk(folder):
     finally:
         os.close(fd)
     return filler
+
+
+def default_sigint():
+    """preexec_fn for a child that a test interrupts with SIGINT: a shell's background job (`cmd &`) starts with
+    SIGINT ignored, and Python then installs no KeyboardInterrupt handler; the child gets the default back."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -10,7 +10,7 @@ import time
 import cv2
 import pytest
 
-from conftest import ROOT, fill_disk, run_script
+from conftest import ROOT, default_sigint, fill_disk, run_script
 from test_train import SMALL, make_dataset
 
 
@@ -195,7 +195,8 @@ def test_ctrl_c_at_any_moment_of_a_run_is_one_true_line(tmp_path):
         run = tmp_path / f"run{i}"
         proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), "--data", str(data), "--epochs", "3",
                                  "--out", str(tmp_path / f"m{i}.h5"), "--run-dir", str(run), *SMALL], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=default_sigint)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

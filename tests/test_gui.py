@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_script, start_xvfb
+from conftest import ROOT, default_sigint, run_script, start_xvfb
 from emotions import EMOTIONS, UNSURE
 
 
@@ -168,7 +168,7 @@ def test_ctrl_c_before_the_window_opens_is_one_line(tiny_model_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "DISPLAY": ":0"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "gui.py"), "--source", "synth:64x64", "--model",
                              str(tiny_model_path)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     time.sleep(1.0)  # still importing TensorFlow, which takes seconds
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

@@ -7,7 +7,7 @@ import time
 
 import cv2
 
-from conftest import ROOT, make_face_folder, run_script
+from conftest import ROOT, default_sigint, make_face_folder, run_script
 from emotions import NUM_CLASSES
 
 SMALL = ("--widths", "8,16", "--convs", "1,1", "--batch-size", "16")
@@ -250,7 +250,8 @@ def test_ctrl_c_in_the_first_epoch_says_what_is_true(tmp_path):
     run = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), "--data", str(data), "--epochs", "25",
                              "--out", str(tmp_path / "m.h5"), "--run-dir", str(run), *SMALL, "--batch-size", "2"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     deadline = time.time() + 120
     while time.time() < deadline and not (run / "run.json").is_file():  # the run has started, no epoch done
         time.sleep(0.02)
