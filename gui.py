@@ -779,6 +779,7 @@ def main(argv=None):
         root = tk.Tk(className="Emojify")
     except tk.TclError as e:
         raise AppError(f"cannot open a window ({e}); run Emojify on a desktop session with a display.") from None
+    root.withdraw()  # shown once Ctrl+C and SIGTERM close it cleanly (below)
     # The picture area never starts larger than the screen leaves room for.
     w, h = args.size
     scale = min(1.0, (root.winfo_screenwidth() - 340) / w, (root.winfo_screenheight() - 160) / h)
@@ -794,6 +795,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, app.request_close)
     signal.signal(signal.SIGTERM, app.request_close)
     app.on_display_loss = exit_on_display_loss(app, os.environ.get("DISPLAY", ""))  # referenced: Xlib calls it
+    root.deiconify()
     root.mainloop()
     print(app.summary())
     summary = app.timeline.summary()

@@ -20,10 +20,24 @@ def display(xvfb_display):
     return xvfb_display
 
 
+STARTED = []  # every gui.py started, so that one a failed test left running never haunts the next test
+
+
+@pytest.fixture(autouse=True)
+def no_window_left_behind():
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def start_gui(display, *args):
     env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, str(ROOT / "gui.py"), *map(str, args)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(subprocess.Popen([sys.executable, str(ROOT / "gui.py"), *map(str, args)], cwd=ROOT, env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return STARTED[-1]
 
 
 def window_id(display, proc, timeout=60):
@@ -221,8 +235,13 @@ def test_sigkill_while_recording_leaves_a_readable_log_and_the_next_start_report
     out_dir = tmp_path / "pictures"
     proc = start_gui(display, "--source", long, "--model", tiny_model_path, "--out-dir", out_dir)
     wid = window_id(display, proc)
-    time.sleep(1.0)
-    press(display, wid, "r")
+    deadline = time.time() + 60
+    while not list(out_dir.glob("*.jsonl")) and time.time() < deadline:  # R works once the picture runs
+        press(display, wid, "r")
+        for _ in range(30):
+            if list(out_dir.glob("*.jsonl")):
+                break
+            time.sleep(0.1)
     time.sleep(3.0)
     proc.kill()
     proc.communicate()

@@ -42,15 +42,22 @@ class Window:
         monkeypatch.setenv("DISPLAY", display)
         self.display = display
         self.root = tk.Tk(className="Emojify")
-        self.processor = build_live_processor(model, size)
-        self.app = gui.EmojifyApp(self.root, self.processor, spec, out_dir=tmp_path / "pictures", about="test",
-                                  emoji_dir=emoji_dir)
-        self.pump(until=lambda: self.root.winfo_viewable())
-        # The window manager's handle: Tk's wrapper around the menu bar and the window, found by its title.
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"],
-                               env={"DISPLAY": display}, capture_output=True, text=True).stdout.split()
-        assert len(found) == 1, found
-        self.wid = found[0]
+        try:
+            self.processor = build_live_processor(model, size)
+            self.app = gui.EmojifyApp(self.root, self.processor, spec, out_dir=tmp_path / "pictures",
+                                      about="test", emoji_dir=emoji_dir)
+            self.pump(until=lambda: self.root.winfo_viewable())
+            # The window manager's handle: Tk's wrapper around the menu bar and the window, found by its title.
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"],
+                                   env={"DISPLAY": display}, capture_output=True, text=True).stdout.split()
+            assert len(found) == 1, found
+            self.wid = found[0]
+        except BaseException:  # a half-built window must not stay the default root of the next test
+            if hasattr(self, "app"):
+                self.app.close()
+            else:
+                self.root.destroy()
+            raise
 
     def pump(self, seconds=30.0, until=None):
         """Run the Tk loop for `seconds`, or until until() is true (then True)."""
