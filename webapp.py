@@ -27,7 +27,7 @@ from emotions import DISPLAY_NAMES, EMOTIONS
 from errors import AppError
 from faces import CSV_COLUMNS, FaceDetector, FramePipeline, csv_row, face_records
 from inference import EmotionClassifier, load_model
-from live import LatestFrame, LiveSession, build_live_processor
+from live import LatestFrame, LiveSession, State, build_live_processor
 from overlay import draw_faces, draw_panel, load_emojis, shown_as
 
 MAX_UPLOAD_MB = 50      # also server.maxUploadSize in .streamlit/config.toml
@@ -183,20 +183,32 @@ class BrowserLive:
     window's; each frame sent back is the newest processed picture with the side panel beside it."""
 
     def __init__(self, model):
-        self.source = PushSource()
         self.processor = build_live_processor(model, (640, 480), mirror=True)
         self.processor.emoji_on_faces = True
-        self.session = LiveSession(lambda: self.source, self.processor)
-        self.latest = self.session.add_consumer(LatestFrame())
+        self.session = None
         self.shown = None
         self.times = []
         self.main = None
         self.lock = threading.Lock()
-        self.session.start()
+
+    def _start(self):
+        """A session while the stream plays: started by its first frame, closed when it stops."""
+        with self.lock:
+            if self.session is not None and self.session.state in (State.ERROR, State.SOURCE_LOST):
+                self.session.close()
+                self.session = None
+            if self.session is None:
+                self.source = PushSource()
+                self.session = LiveSession(lambda: self.source, self.processor)
+                self.latest = self.session.add_consumer(LatestFrame())
+                self.shown, self.times, self.main = None, [], None
+                self.processor.pipeline.reset()
+                self.session.start()
 
     def __call__(self, frame):
         """Called by streamlit-webrtc on its own thread for every camera frame."""
         import av
+        self._start()
         image = frame.to_ndarray(format="bgr24")
         self.processor.display_size = (image.shape[1], image.shape[0])
         self.source.push(image)
@@ -232,7 +244,11 @@ class BrowserLive:
         return f"Main face: {name} {main.confidence:.0%} · {fps:.1f} fps"
 
     def close(self):
-        self.session.close()
+        """Stop the session's threads (the stream stopped); the next frame starts a new one."""
+        with self.lock:  # held while its threads stop: a new session never shares the processor with them
+            if self.session is not None:
+                self.session.close()
+                self.session = None
 
 
 def live_mode(model):
@@ -251,6 +267,8 @@ def live_mode(model):
     while context.state.playing:  # the page's text follows the stream until it stops
         reading.markdown(f"**{live.reading()}**")
         time.sleep(0.25)
+    if not context.state.playing:
+        live.close()  # no threads left running for a stopped stream
 
 
 def main(argv=None):

@@ -140,6 +140,10 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
             shot = os.environ.get("EMOJIFY_WEB_SCREENSHOT")
             if shot:
                 shutil.copy(tmp_path / "web.png", shot)
+            component.get_by_role("button", name="STOP").click(timeout=30_000)  # its session closes ...
+            tab.get_by_text("Main face:").wait_for(state="detached", timeout=60_000)
+            component.get_by_role("button", name="START").click(timeout=60_000)  # ... and a new one starts
+            tab.get_by_text("Main face: Happy").wait_for(timeout=120_000)
             browser.close()
     finally:
         server.terminate()
