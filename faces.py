@@ -4,6 +4,7 @@ FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between det
 (boxes -> 48x48 faces), a classifier from inference.py (faces -> probabilities, one batched call per
 frame) and Smoother (steadies each face over frames); FramePipeline chains them.
 """
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,6 +266,12 @@ class FramePipeline:
                 stage.reset()
 
 
+def build_photo_pipeline(classifier):
+    """The stages for photos and video files, where faces may be of any size: detection at up to 960 px wide,
+    faces down to 1/25 of the shorter side; each frame on its own (no tracking or smoothing)."""
+    return FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04))
+
+
 def capture_hint(frame, faces):
     """Why faces are not found or poorly seen, from what can be measured, as one short line; None when the
     picture is fine. frame: the BGR camera frame; faces: what the pipeline found in it (main face first)."""
@@ -310,6 +317,11 @@ def face_records(source, frame_index, time_s, faces):
 
 CSV_COLUMNS = ["source", "frame", "time", "box_x", "box_y", "box_w", "box_h", "emotion", "emoji", "confidence",
                *[f"p_{e}" for e in EMOTIONS]]
+
+
+def json_line(record):
+    """A face_records record as one JSON line; never the invalid JSON `NaN`."""
+    return json.dumps(record, allow_nan=False) + "\n"
 
 
 def csv_row(record):

@@ -9,7 +9,6 @@ line on stderr each and the rest is still processed; the exit code is 1 if any i
 """
 import csv
 import io
-import json
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ from atomic import LineFile, atomic_path, partial_path
 from cli import add_views_option, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError, os_reason
-from faces import CSV_COLUMNS, csv_row, face_records
+from faces import CSV_COLUMNS, csv_row, face_records, json_line
 from quiet import quiet_stderr
 
 
@@ -103,7 +102,7 @@ class Outputs:
 
     def write(self, record):
         if self.json:
-            self._write("json", json.dumps(record, allow_nan=False) + "\n")  # never the invalid JSON `NaN`
+            self._write("json", json_line(record))
         if self.csv:
             self._csv_line(csv_row(record))
 
@@ -127,10 +126,9 @@ class Outputs:
 class Analyser:
     MIN_CROP_PX = 240  # --no-detect annotations are enlarged to this, so that the label can be read
     def __init__(self, classifier, outputs, every=1, detect=True):
-        from faces import Face, FaceDetector, FramePipeline
+        from faces import Face, build_photo_pipeline
         from overlay import load_emojis
-        # Photos hold faces of any size: detect at up to 960 px wide, faces down to 1/25 of the shorter side.
-        self.pipeline = FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04))
+        self.pipeline = build_photo_pipeline(classifier)
         self.classifier, self.Face = classifier, Face
         self.outputs, self.every, self.detect = outputs, every, detect
         self.emojis = load_emojis(size=128) if outputs.annotate_dir else None

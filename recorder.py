@@ -10,7 +10,6 @@ While recording, the video is NAME.partial.webm: a process killed then leaves it
 to where it stopped) and a later start reports it (unfinished_recordings); the log is written a whole line
 at a time, so it stays readable whatever happens.
 """
-import json
 import queue
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 from atomic import LineFile
 from capture import WEB_VIDEO_SUFFIX, VideoWriter
 from errors import OutputError, os_reason
-from faces import face_records
+from faces import face_records, json_line
 from overlay import draw_faces
 from timeline import Timeline, save_summary
 
@@ -100,7 +99,7 @@ class Recorder:
         if self.error is None:
             try:
                 for record in face_records(self.source_name, index, t, live.result.faces):
-                    self.log.write(json.dumps(record, allow_nan=False) + "\n")
+                    self.log.write(json_line(record))
             except OSError as e:
                 self.error = f"recording stopped: cannot write {self.log_path}: {os_reason(e)}"
         if not n:

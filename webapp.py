@@ -8,7 +8,6 @@ Everything runs on this computer: the page, its scripts and the video stream nev
 """
 import csv
 import io
-import json
 import sys
 import tempfile
 import threading
@@ -25,7 +24,7 @@ from cli import make_parser
 from config import MODEL_PATH
 from emotions import DISPLAY_NAMES, EMOTIONS
 from errors import AppError
-from faces import CSV_COLUMNS, FaceDetector, FramePipeline, csv_row, face_records
+from faces import CSV_COLUMNS, build_photo_pipeline, csv_row, face_records, json_line
 from inference import EmotionClassifier, load_model
 from live import LatestFrame, LiveSession, State, build_live_processor
 from overlay import draw_faces, draw_panel, load_emojis, shown_as
@@ -62,7 +61,7 @@ def csv_bytes(records):
 
 
 def json_bytes(records):
-    return "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode("utf-8")
+    return "".join(json_line(r) for r in records).encode("utf-8")
 
 
 def face_table(records):
@@ -81,8 +80,7 @@ def photo_mode(model):
     files = list(uploads or []) + ([shot] if shot is not None else [])
     if not files:
         return
-    pipeline = FramePipeline(EmotionClassifier(model, views=4),
-                             detector=FaceDetector(detect_width=960, min_face=0.04))
+    pipeline = build_photo_pipeline(EmotionClassifier(model, views=4))
     everything = []
     for upload in files:
         frame = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)

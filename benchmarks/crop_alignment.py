@@ -19,25 +19,25 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.validation import add_split_options, validation_faces  # noqa: E402
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("data", type=Path, help="folder holding train/ (the FER-2013 Kaggle layout)")
+    add_split_options(p)
     p.add_argument("--faces", type=int, default=1500, help="validation faces to use")
     p.add_argument("--side", type=int, default=192, help="pixels the 48x48 face is enlarged to")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    import dataset
     from benchmarks.videos import background_frame
-    from faces import FaceDetector, best_match, crop_faces, Face
+    from faces import Face, FaceDetector, best_match, crop_faces
     from inference import EmotionClassifier, load_model
 
-    x, y, _, _ = dataset.load_folder(args.data / "train")
-    _, val = dataset.stratified_split(y, 0.1, seed=1)  # train.py's default validation split
+    x, y = validation_faces(args)
     rng = np.random.default_rng(args.seed)
-    picked = rng.choice(val, size=min(args.faces, len(val)), replace=False)
+    picked = rng.choice(len(y), size=min(args.faces, len(y)), replace=False)
     detector = FaceDetector(detect_width=640, min_face=0.1)  # as evaluate.py --detect
     back = cv2.cvtColor(background_frame(), cv2.COLOR_BGR2GRAY)
     s = args.side
