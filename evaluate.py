@@ -42,7 +42,7 @@ def per_class_scores(matrix, labels, present):
 def detect_faces(items):
     """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
     from dataset import read_labelled, to_gray
-    from faces import FaceDetector, crop_faces
+    from faces import FaceDetector, crop_faces, fer_box
     # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
     detector = FaceDetector(detect_width=640, min_face=0.1)
     faces, labels, paths, skipped, no_face = [], [], [], [], []
@@ -56,7 +56,7 @@ def detect_faces(items):
         if not len(boxes):
             no_face.append(str(path))
             continue
-        faces.append(crop_faces(gray, boxes[:1], FACE_SIZE)[0])
+        faces.append(crop_faces(gray, [fer_box(boxes[0])], FACE_SIZE)[0])
         labels.append(label)
         paths.append(str(path))
     if not faces:

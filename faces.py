@@ -1,8 +1,9 @@
 """Where the faces are and how they feel, frame by frame: small callable stages, each testable alone.
 
-FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between detections), crop_faces
-(boxes -> 48x48 faces), a classifier from inference.py (faces -> probabilities, one batched call per
-frame) and Smoother (steadies each face over frames); FramePipeline chains them.
+FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between detections), fer_box and
+crop_faces (boxes -> 48x48 faces framed as FER-2013's), a classifier from inference.py (faces ->
+probabilities, one batched call per frame) and Smoother (steadies each face over frames); FramePipeline
+chains them.
 """
 import json
 import time
@@ -108,16 +109,38 @@ class FaceTracker:
 
 
 def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
-    """Cut each (x, y, w, h) box from a gray frame and resize it to size x size -> uint8 [N, size, size]."""
+    """Cut each (x, y, w, h) box from a gray frame and resize it to size x size -> uint8 [N, size, size].
+
+    A box reaching past the frame's edge is filled with the edge's pixels, so the face keeps its shape."""
     n = len(boxes)
     if out is None or len(out) < n:
         out = np.empty((n, size, size), np.uint8)
+    height, width = gray.shape[:2]
     for i, (x, y, w, h) in enumerate(boxes):
-        x0, y0 = max(int(x), 0), max(int(y), 0)
-        face = gray[y0:y + h, x0:x + w]
+        x, y, w, h = int(x), int(y), max(int(w), 1), max(int(h), 1)
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x1 <= x0 or y1 <= y0:
+            out[i] = 0
+            continue
+        face = gray[y0:y1, x0:x1]
+        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+            face = cv2.copyMakeBorder(face, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE)
         interp = cv2.INTER_AREA if face.shape[0] > size else cv2.INTER_LINEAR
         cv2.resize(face, (size, size), dst=out[i], interpolation=interp)
     return out[:n]
+
+
+# Where a FER-2013 face lies around the Haar box, in units of the FER crop's side: the box starts this far
+# right and down of the crop's corner and is this wide (medians over validation faces framed and detected
+# as evaluate.py --detect does; benchmarks/crop_alignment.py measures them).
+FER_LEFT, FER_TOP, FER_WIDTH = 0.016, 0.021, 0.958
+
+
+def fer_box(box):
+    """The square around a detector box that frames the face as FER-2013's crops do (what the model learned)."""
+    x, y, w, h = box
+    side = w / FER_WIDTH
+    return (int(round(x - FER_LEFT * side)), int(round(y - FER_TOP * side)), int(round(side)), int(round(side)))
 
 
 # A face reads "not sure" when its top probability is below UNSURE_BELOW or within UNSURE_MARGIN of the
@@ -238,7 +261,7 @@ class FramePipeline:
                 faces = [Face(b, p) for b, p in zip(boxes, kept)]
                 self._since += 1
             else:
-                self._crops = crop_faces(gray, boxes, out=self._crops)
+                self._crops = crop_faces(gray, [fer_box(b) for b in boxes], out=self._crops)
                 faces = [Face(b, p) for b, p in zip(boxes, self.classifier(self._crops))]
                 self._classified, self._since = faces, 1
         if self.smoother is not None:

@@ -1,5 +1,5 @@
 """Faces in, emotion probabilities out: the TensorFlow import, model loading and the classifier every
-front-end and script uses. An ensemble of models will also live here, behind the same EmotionClassifier."""
+front-end and script uses. An ensemble (model.build_ensemble) is one model file like any other."""
 import logging
 import os
 import sys
@@ -52,8 +52,21 @@ def load_model(path=MODEL_PATH):
     return model
 
 
+def ensemble_members(model):
+    """The member models of an ensemble that model.build_ensemble made, or None for any other model."""
+    import keras
+    layers = list(model.layers)
+    if (isinstance(model, keras.Sequential) or len(layers) < 4 or not isinstance(layers[0], keras.layers.InputLayer)
+            or not isinstance(layers[-1], keras.layers.Average)
+            or not all(isinstance(m, keras.Sequential) for m in layers[1:-1])):
+        return None
+    return layers[1:-1]
+
+
 def folded_inference(model):
     """The model's inference pass with every batch norm folded into the conv before it, or None.
+
+    An ensemble is folded member by member and their outputs averaged.
 
     Conv -> batch norm -> ReLU at inference is one conv with adjusted weights and a bias, so each block
     costs one fused op instead of several passes over its activations. Works for the plain stacks that
@@ -61,6 +74,12 @@ def folded_inference(model):
     for anything else it returns None and the Keras model is called as it is.
     """
     tf = import_tensorflow()
+    members = ensemble_members(model)
+    if members is not None:
+        runs = [folded_inference(m) for m in members]
+        if any(run is None for run in runs):
+            return None
+        return lambda x: tf.add_n([run(x) for run in runs]) / len(runs)
     import keras
     from keras import layers as L
 

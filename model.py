@@ -8,18 +8,41 @@ from emotions import NUM_CLASSES
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
 
+@keras.saving.register_keras_serializable(package="emojify")
+class FusedBatchNorm(layers.BatchNormalization):
+    """BatchNormalization computed by TensorFlow's fused kernel: the same arithmetic in one op.
+
+    Keras 3 composes batch norm from several element-wise ops, a sixth of our training step on the CPU; the
+    fused kernel makes training 1.2x faster. Trained models are saved with the plain layer (`plain_model`).
+    """
+
+    def call(self, inputs, training=False, mask=None):
+        import tensorflow as tf
+        if not (training and self.trainable):
+            return tf.compat.v1.nn.fused_batch_norm(
+                inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                epsilon=self.epsilon, is_training=False)[0]
+        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, self.gamma, self.beta, epsilon=self.epsilon, is_training=True)[:3]
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+        return outputs
+
+
 def build_model(
     input_shape=INPUT_SHAPE,
     num_classes=NUM_CLASSES,
-    widths=(32, 64, 128, 384),
-    convs_per_block=(1, 2, 2, 2),
+    widths=(32, 64, 128, 256),
+    convs_per_block=(1, 1, 2, 2),
     dropout=0.3,
+    fused_norm=False,
     name="emojify_cnn",
 ):
     """Build the classifier. Input: raw 0-255 grayscale pixels; output: softmax over emotions.
 
     Each block is `convs` 3x3 conv + batch norm + ReLU layers followed by 2x2 max pooling;
-    global average pooling feeds a single softmax layer, which keeps the model small.
+    global average pooling feeds a single softmax layer, which keeps the model small. fused_norm: batch norm
+    by TensorFlow's fused kernel (faster training; `plain_model` turns it back into the standard layer).
     """
     if len(input_shape) != 3 or input_shape[-1] != 1:
         raise ValueError(f"input_shape must be (height, width, 1) for grayscale faces; received {input_shape!r}.")
@@ -40,7 +63,8 @@ def build_model(
     for b, (width, convs) in enumerate(zip(widths, convs_per_block), start=1):
         for c in range(1, convs + 1):
             model.add(layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{b}_conv{c}"))
-            model.add(layers.BatchNormalization(name=f"block{b}_bn{c}"))
+            norm = FusedBatchNorm if fused_norm else layers.BatchNormalization
+            model.add(norm(name=f"block{b}_bn{c}"))
             model.add(layers.ReLU(name=f"block{b}_relu{c}"))
         model.add(layers.MaxPooling2D(name=f"block{b}_pool"))
     model.add(layers.GlobalAveragePooling2D(name="avg_pool"))
@@ -48,3 +72,36 @@ def build_model(
         model.add(layers.Dropout(dropout, name="dropout"))
     model.add(layers.Dense(num_classes, activation="softmax", name="predictions"))
     return model
+
+
+def plain_model(model):
+    """The same Sequential model, weights included, with standard Keras layers only: what we save and ship,
+    so that it loads anywhere with Keras' safe defaults."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == FusedBatchNorm.__name__:
+            layer.update(module="keras.layers", class_name="BatchNormalization", registered_name=None)
+    plain = keras.Sequential.from_config(config)
+    plain.set_weights(model.get_weights())
+    return plain
+
+
+def build_ensemble(members, name="emojify_ensemble"):
+    """One model that averages the softmax outputs of trained members (plain copies, named member1, ...).
+
+    Saved as one .h5 file it loads with keras.models.load_model and Keras' safe defaults, like a single model.
+    """
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least 2 members; received {len(members)}.")
+    shapes = {(tuple(m.input_shape[1:]), tuple(m.output_shape[1:])) for m in members}
+    if len(shapes) != 1:
+        raise ValueError(f"every member must take and give the same shapes; received {sorted(shapes)}.")
+    pixels = keras.Input(shape=members[0].input_shape[1:], name="pixels")
+    outputs = []
+    for i, member in enumerate(members, start=1):
+        config = plain_model(member).get_config()
+        config["name"] = f"member{i}"
+        copy = keras.Sequential.from_config(config)
+        copy.set_weights(member.get_weights())
+        outputs.append(copy(pixels))
+    return keras.Model(pixels, layers.Average(name="mean")(outputs), name=name)

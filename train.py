@@ -41,9 +41,10 @@ def parse_args(argv):
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
-    p.add_argument("--widths", default="32,64,128,384", help="conv widths per block, comma separated")
+    p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
     p.add_argument("--convs", default=None,
-                   help="conv layers per block, comma separated (default: 1 in the first block, 2 in the others)")
+                   help="conv layers per block, comma separated (default: 1 in the first two blocks, 2 in the "
+                        "others)")
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
                    help="start from this trained model's weights (a second, fine-tuning schedule) instead of "
@@ -79,7 +80,7 @@ def parse_args(argv):
         p.error(f"--limit takes a number of images (0: all of them); received {args.limit}")
     try:
         args.widths = [int(w) for w in args.widths.split(",")]
-        args.convs = [1] + [2] * (len(args.widths) - 1) if args.convs is None else \
+        args.convs = [1 if b < 2 else 2 for b in range(len(args.widths))] if args.convs is None else \
             [int(c) for c in args.convs.split(",")]
     except ValueError:
         p.error(f"--widths and --convs take comma-separated integers, e.g. --widths 32,64,128,256; "
@@ -293,7 +294,7 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
             raise ModelError(f"--init-from: {e}") from None
     else:
         model = build_model(widths=settings["widths"], convs_per_block=settings["convs"],
-                            dropout=settings["dropout"])
+                            dropout=settings["dropout"], fused_norm=True)
     run.record = {"settings": settings, "history": [], "finished": False, "train_seconds": 0.0}
     return compile_for_training(model, settings, steps_per_epoch)
 
@@ -423,6 +424,8 @@ def save_trained_model(model, out, run, settings, test, replace):
     import shutil
 
     from inference import load_model
+    from model import plain_model
+    model = plain_model(model)
     if out.exists():
         old = None
         if test is not None:

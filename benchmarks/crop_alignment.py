@@ -6,8 +6,13 @@ train/, as train.py holds it out) are enlarged, pasted into larger frames, and d
     python benchmarks/crop_alignment.py ../shared/fer2013 --faces 1000 --side 192
 
 Prints, in units of the FER crop's side: the box's left and top offsets and its width (median and the middle
-half), how often a face is found, and the accuracy of the shipped model on the Haar box cropped as is against
-the FER crop itself (the ceiling a perfect crop would give).
+half), how often a face is found, and the accuracy of the shipped model on the Haar box cropped as is, moved
+by these medians, moved by faces.fer_box (the committed ones the app uses) and on the FER crop itself (the
+ceiling a perfect crop would give).
+
+    python benchmarks/crop_alignment.py ../shared/fer2013 --write-frames /tmp/framed
+
+also writes test/ faces framed the same way (emotion subfolders), for `python evaluate.py /tmp/framed --detect`.
 """
 import argparse
 import sys
@@ -30,11 +35,15 @@ def main(argv=None):
     p.add_argument("--side", type=int, default=192, help="pixels the 48x48 face is enlarged to")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--write-frames", type=Path, metavar="DIR",
+                   help="also write every test/ face framed this way to DIR/<emotion>/, and stop there")
     args = p.parse_args(argv)
     from benchmarks.videos import background_frame
-    from faces import Face, FaceDetector, best_match, crop_faces
+    from faces import Face, FaceDetector, best_match, crop_faces, fer_box
     from inference import EmotionClassifier, load_model
 
+    if args.write_frames:
+        return write_frames(args.data / "test", args.write_frames, args.side, args.seed, background_frame())
     x, y = validation_faces(args)
     rng = np.random.default_rng(args.seed)
     picked = rng.choice(len(y), size=min(args.faces, len(y)), replace=False)
@@ -43,10 +52,7 @@ def main(argv=None):
     s = args.side
     geometry, haar_crops, labels, truth, boxes_found = [], [], [], [], []
     for i in picked:
-        frame = back.copy()
-        x0, y0 = int(rng.integers(0, 640 - s)), int(rng.integers(0, 480 - s))
-        frame[y0:y0 + s, x0:x0 + s] = cv2.resize(x[i][..., 0] if x[i].ndim == 3 else x[i], (s, s),
-                                                 interpolation=cv2.INTER_CUBIC)
+        frame, (x0, y0) = frame_face(x[i][..., 0] if x[i].ndim == 3 else x[i], s, rng, back)
         boxes = detector(frame)
         match, overlap = best_match([Face(tuple(b), None) for b in boxes], (x0, y0, s, s))
         if match is None or overlap < 0.3:
@@ -71,10 +77,34 @@ def main(argv=None):
                                           round(side))])[0])
     classify = EmotionClassifier(load_model(args.model), views=4)  # as evaluate.py
     labels = np.array(labels)
-    for name, crops in (("the Haar box as is", haar_crops), ("the box fitted by the medians", fitted),
-                        ("the FER crop (ceiling)", truth)):
+    committed = [crop_faces(frame, [fer_box(box)])[0] for frame, box in boxes_found]
+    for name, crops in (("the Haar box as is", haar_crops), ("the box fitted by these medians", fitted),
+                        ("faces.fer_box (the app's crop)", committed), ("the FER crop (ceiling)", truth)):
         probs = np.concatenate([classify(np.stack(crops[k:k + 256])) for k in range(0, len(crops), 256)])
         print(f"accuracy on {name}: {(probs.argmax(axis=1) == labels).mean():.1%}")
+    return 0
+
+
+def frame_face(face, side, rng, back):
+    """One gray face enlarged to side x side and pasted at a random place of the backdrop."""
+    frame = back.copy()
+    x0, y0 = int(rng.integers(0, frame.shape[1] - side)), int(rng.integers(0, frame.shape[0] - side))
+    frame[y0:y0 + side, x0:x0 + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    return frame, (x0, y0)
+
+
+def write_frames(test_dir, out, side, seed, back):
+    import dataset
+    from emotions import EMOTIONS
+    x, y, _, _ = dataset.load_folder(test_dir)
+    rng = np.random.default_rng(seed)
+    back = cv2.cvtColor(back, cv2.COLOR_BGR2GRAY)
+    for emotion in EMOTIONS:
+        (out / emotion).mkdir(parents=True, exist_ok=True)
+    for i, (face, label) in enumerate(zip(x, y)):
+        frame, _ = frame_face(face[..., 0] if face.ndim == 3 else face, side, rng, back)
+        cv2.imwrite(str(out / EMOTIONS[label] / f"{i:05d}.png"), frame)
+    print(f"wrote {len(y)} framed test faces to {out}; score them with: python evaluate.py {out} --detect")
     return 0
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT, run_script
 
-SCRIPTS = {"gui", "train", "predict", "evaluate", "webapp"}
+SCRIPTS = {"gui", "train", "assemble", "predict", "evaluate", "webapp"}
 # Which project modules each library module may import (docs/ARCHITECTURE.md).
 ALLOWED = {
     "config": set(),

@@ -106,3 +106,22 @@ def test_a_still_face_is_classified_every_kth_frame_and_a_new_one_at_once(classi
     np.testing.assert_allclose(results[1].faces[0].probs, results[0].faces[0].probs)
     pipeline(face_frame(fer_faces[:2], background=background_frame()))  # a second face walks in
     assert calls == [1, 1, 2]
+
+
+def test_fer_box_frames_the_face_as_fer_2013_does():
+    from faces import FER_LEFT, FER_TOP, FER_WIDTH, fer_box
+    x, y, w, side = fer_box((100, 80, 96, 96))
+    assert w == side == round(96 / FER_WIDTH) and side > 96  # a little more of the head around the box
+    assert x == round(100 - FER_LEFT * side) and y == round(80 - FER_TOP * side)
+
+
+def test_a_crop_past_the_frame_edge_keeps_the_face_shape():
+    g = np.zeros((100, 100), np.uint8)
+    g[:, 50:] = 200  # right half bright
+    inside = crop_faces(g, [(0, 0, 100, 100)])[0]
+    past = crop_faces(g, [(-50, 0, 150, 150)])[0]  # a third of the box lies left of the frame, some below
+    assert inside.shape == past.shape == (48, 48)
+    # the edge's pixels fill the missing part: the bright half stays a third of the crop, not stretched
+    bright = (past[20] > 100).mean()
+    assert 0.25 < bright < 0.42, bright
+    assert (crop_faces(g, [(200, 200, 20, 20)])[0] == 0).all()  # wholly outside: a blank face, no error

@@ -47,3 +47,79 @@ def test_h5_round_trip_with_safe_loading(model, tmp_path):
 def test_bad_arguments_say_what_was_received(kwargs, message):
     with pytest.raises(ValueError, match=message):
         build_model(**kwargs)
+
+
+def _trained_looking(model, seed):
+    """Batch norm statistics away from 0 and 1, as after training."""
+    import keras
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 2, n), rng.normal(0, 0.5, n), rng.normal(0, 0.5, n),
+                               rng.uniform(0.1, 3, n)])
+    return model
+
+
+def test_the_fused_batch_norm_trains_and_infers_exactly_as_the_keras_layer():
+    import keras
+
+    from model import FusedBatchNorm
+    keras.utils.set_random_seed(1)
+    fused = _trained_looking(build_model(widths=(8, 16), convs_per_block=(1, 2), dropout=0, fused_norm=True), 1)
+    plain = build_model(widths=(8, 16), convs_per_block=(1, 2), dropout=0)
+    plain.set_weights(fused.get_weights())
+    assert sum(isinstance(layer, FusedBatchNorm) for layer in fused.layers) == 3
+    x = np.random.default_rng(2).integers(0, 256, (16, 48, 48, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(fused(x)), np.asarray(plain(x)), atol=1e-5)
+    for _ in range(2):  # batch statistics in the output, moving averages updated alike
+        np.testing.assert_allclose(np.asarray(fused(x, training=True)), np.asarray(plain(x, training=True)),
+                                   atol=1e-5)
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_plain_model_is_the_same_model_with_standard_layers_only(tmp_path):
+    import keras
+
+    from model import plain_model
+    fused = _trained_looking(build_model(widths=(8, 16), convs_per_block=1, fused_norm=True), 4)
+    plain = plain_model(fused)
+    assert {type(layer).__module__.split(".")[0] for layer in plain.layers} == {"keras"}
+    assert [layer.name for layer in plain.layers] == [layer.name for layer in fused.layers]
+    plain.save(tmp_path / "plain.h5")
+    loaded = keras.models.load_model(tmp_path / "plain.h5", compile=False)  # safe mode: nothing custom
+    x = np.random.default_rng(5).integers(0, 256, (3, 48, 48, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(fused(x)), atol=1e-5)
+
+
+def test_an_ensemble_averages_its_members_and_loads_from_one_h5_file(tmp_path):
+    import keras
+
+    from inference import EmotionClassifier, ensemble_members, folded_inference, load_model
+    from model import build_ensemble
+    keras.utils.set_random_seed(6)
+    members = [_trained_looking(build_model(widths=(8, 16), convs_per_block=1), 6),
+               _trained_looking(build_model(widths=(8, 16, 16), convs_per_block=(1, 1, 2), fused_norm=True), 7)]
+    path = tmp_path / "ensemble.h5"
+    build_ensemble(members).save(path)
+    ensemble = load_model(path)
+    assert [m.name for m in ensemble_members(ensemble)] == ["member1", "member2"]
+    faces = np.random.default_rng(8).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    x = faces[..., None].astype("float32")
+    mean = (np.asarray(members[0](x)) + np.asarray(members[1](x))) / 2
+    np.testing.assert_allclose(np.asarray(ensemble(x)), mean, atol=1e-5)
+    assert folded_inference(ensemble) is not None  # each member folded, as a single model is
+    np.testing.assert_allclose(EmotionClassifier(ensemble, views=1)(faces), mean, atol=1e-5)
+    assert ensemble_members(members[0]) is None
+
+
+@pytest.mark.parametrize("members, message", [(1, "received 1"), ("shapes", "same shapes")])
+def test_ensemble_arguments_say_what_was_received(members, message):
+    from model import build_ensemble
+    if members == "shapes":
+        members = [build_model(), build_model(num_classes=5)]
+    else:
+        members = [build_model(widths=(8,), convs_per_block=1)]
+    with pytest.raises(ValueError, match=message):
+        build_ensemble(members)

@@ -1,0 +1,65 @@
+"""assemble.py: real trained-looking members averaged into one model file that every script loads."""
+import numpy as np
+import pytest
+
+from conftest import make_face_folder, run_script
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    from inference import import_tensorflow
+    import_tensorflow()
+    import keras
+
+    from model import build_model
+    folder = tmp_path_factory.mktemp("members")
+    paths = []
+    for seed, widths in ((1, (8, 16)), (2, (8, 16, 16))):
+        keras.utils.set_random_seed(seed)
+        path = folder / f"member{seed}.h5"
+        build_model(widths=widths, convs_per_block=1, fused_norm=seed == 2).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_members_become_one_model_file_that_scores_as_their_average(members, tmp_path):
+    from inference import EmotionClassifier, ensemble_members, load_model
+    data = make_face_folder(tmp_path / "fer" / "train", per_class=10).parent
+    out = tmp_path / "ensemble.h5"
+    done = run_script("assemble.py", *map(str, members), "--out", str(out), "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert sum(line.startswith("validation accuracy") for line in lines) == 3
+    assert "the ensemble (7 held-out images, 4 views)" in done.stdout  # 10 % of each class, as train.py
+    assert "Saved" in lines[-1] and "2 members" in lines[-1] and done.stderr == ""
+    ensemble = load_model(out)
+    assert len(ensemble_members(ensemble)) == 2
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    expected = np.mean([EmotionClassifier(load_model(m), views=4)(faces) for m in members], axis=0)
+    np.testing.assert_allclose(EmotionClassifier(ensemble, views=4)(faces), expected, atol=1e-5)
+
+    evaluated = run_script("evaluate.py", str(data / "train"), "--model", str(out))
+    assert evaluated.returncode == 0 and evaluated.stdout.startswith("Accuracy:"), evaluated.stderr
+
+    again = run_script("assemble.py", *map(str, members), "--out", str(out))
+    assert again.returncode == 0 and f"kept as {tmp_path / 'ensemble.backup.h5'}" in again.stdout
+    assert load_model(tmp_path / "ensemble.backup.h5") is not None
+
+
+def test_bad_members_are_one_line_and_nothing_is_written(members, tmp_path):
+    out = tmp_path / "out.h5"
+    cases = [
+        ([str(members[0])], "two or more"),
+        ([str(members[0]), str(members[0])], "named twice"),
+        ([str(members[0]), str(tmp_path / "missing.h5")], "missing.h5 not found"),
+        ([str(members[0]), str(members[1]), "--out", str(members[1])], "is one of the members"),
+    ]
+    for args, message in cases:
+        done = run_script("assemble.py", *args, *([] if "--out" in args else ["--out", str(out)]))
+        last = done.stderr.strip().splitlines()[-1]  # argparse's usage may come before it
+        assert done.returncode == 2 and "error: " in last and message in last, (args, done.stderr)
+        assert "Traceback" not in done.stderr and not out.exists()
+    ensemble = tmp_path / "ensemble.h5"
+    assert run_script("assemble.py", *map(str, members), "--out", str(ensemble)).returncode == 0
+    nested = run_script("assemble.py", str(members[0]), str(ensemble), "--out", str(out))
+    assert nested.returncode == 2 and "is an ensemble already" in nested.stderr and not out.exists()
