@@ -43,11 +43,10 @@ def validation_scores(models, args):
 
     import dataset
     from inference import EmotionClassifier, predict_probs
-    x, y, _, _ = dataset.load_folder(args.data / "train")
-    _, val = dataset.stratified_split(y, args.val_split, seed=args.split_seed)
-    probs = [predict_probs(EmotionClassifier(m, views=4), x[val]) for m in models]
-    singles = [float(np.mean(p.argmax(1) == y[val])) for p in probs]
-    return singles, float(np.mean(np.mean(probs, axis=0).argmax(1) == y[val])), len(val)
+    x, y = dataset.validation_faces(args.data / "train", args.val_split, args.split_seed)
+    probs = [predict_probs(EmotionClassifier(m, views=4), x) for m in models]
+    singles = [float(np.mean(p.argmax(1) == y)) for p in probs]
+    return singles, float(np.mean(np.mean(probs, axis=0).argmax(1) == y)), len(y)
 
 
 @main_guard

@@ -172,3 +172,11 @@ def stratified_split(labels, fraction, seed=0):
         val.append(idx[:n_val])
         train.append(idx[n_val:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def validation_faces(train_dir, fraction=0.1, seed=1):
+    """(faces, labels) that train.py holds out of train_dir with --val-split fraction --split-seed seed:
+    what assemble.py and the benchmarks that choose a setting score on (never test/)."""
+    x, y, _, _ = load_folder(train_dir)
+    _, val = stratified_split(y, fraction, seed=seed)
+    return x[val], y[val]

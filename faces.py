@@ -136,11 +136,14 @@ def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
 FER_LEFT, FER_TOP, FER_WIDTH = 0.016, 0.021, 0.958
 
 
-def fer_box(box):
-    """The square around a detector box that frames the face as FER-2013's crops do (what the model learned)."""
+def fer_box(box, left=FER_LEFT, top=FER_TOP, width=FER_WIDTH):
+    """The square around a detector box that frames the face as FER-2013's crops do (what the model learned).
+
+    left, top, width: where the detector box lies in that square, in units of its side
+    (benchmarks/crop_alignment.py measures them)."""
     x, y, w, h = box
-    side = w / FER_WIDTH
-    return (int(round(x - FER_LEFT * side)), int(round(y - FER_TOP * side)), int(round(side)), int(round(side)))
+    side = w / width
+    return (int(round(x - left * side)), int(round(y - top * side)), int(round(side)), int(round(side)))
 
 
 # A face reads "not sure" when its top probability is below UNSURE_BELOW or within UNSURE_MARGIN of the

@@ -68,13 +68,8 @@ def main(argv=None):
     for name, column in zip(("left offset", "top offset", "width"), g.T):
         q1, med, q3 = np.percentile(column, [25, 50, 75])
         print(f"box {name:11s} / FER side: median {med:+.3f} (middle half {q1:+.3f} .. {q3:+.3f})")
-    # The box moved and scaled by the medians above: where the FER crop lies, as the detector sees it.
-    left, top, width = np.median(g, axis=0)
-    fitted = []
-    for frame, (bx, by, bw, bh) in boxes_found:
-        side = bw / width
-        fitted.append(crop_faces(frame, [(round(bx - left * side), round(by - top * side), round(side),
-                                          round(side))])[0])
+    medians = np.median(g, axis=0)
+    fitted = [crop_faces(frame, [fer_box(box, *medians)])[0] for frame, box in boxes_found]
     classify = EmotionClassifier(load_model(args.model), views=4)  # as evaluate.py
     labels = np.array(labels)
     committed = [crop_faces(frame, [fer_box(box)])[0] for frame, box in boxes_found]

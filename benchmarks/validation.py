@@ -13,6 +13,4 @@ def add_split_options(parser):
 def validation_faces(args):
     """(faces, labels) of the validation split that args (from add_split_options) name."""
     import dataset
-    x, y, _, _ = dataset.load_folder(args.data / "train")
-    _, val = dataset.stratified_split(y, args.val_split, seed=args.split_seed)
-    return x[val], y[val]
+    return dataset.validation_faces(args.data / "train", args.val_split, args.split_seed)

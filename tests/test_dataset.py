@@ -37,6 +37,19 @@ def test_stratified_split_holds_out_each_class():
     assert (dataset.stratified_split(labels, 0.1, seed=3)[1] == val).all()
 
 
+def test_validation_faces_are_the_ones_training_holds_out(tmp_path):
+    rng = np.random.default_rng(0)
+    for emotion, n in (("happy", 20), ("sad", 10)):
+        (tmp_path / emotion).mkdir()
+        for i in range(n):
+            cv2.imwrite(str(tmp_path / emotion / f"{i}.png"), rng.integers(0, 256, (48, 48), dtype=np.uint8))
+    x, y, _, _ = dataset.load_folder(tmp_path)
+    _, val = dataset.stratified_split(y, 0.2, seed=5)
+    faces, labels = dataset.validation_faces(tmp_path, 0.2, seed=5)
+    assert (faces == x[val]).all() and (labels == y[val]).all()
+    assert np.bincount(labels).tolist() == [0, 0, 0, 4, 0, 2]
+
+
 def test_folder_errors_name_the_expected_layout(tmp_path):
     with pytest.raises(dataset.DatasetError, match="one subfolder per emotion"):
         dataset.load_folder(tmp_path / "absent")

@@ -113,6 +113,7 @@ def test_fer_box_frames_the_face_as_fer_2013_does():
     x, y, w, side = fer_box((100, 80, 96, 96))
     assert w == side == round(96 / FER_WIDTH) and side > 96  # a little more of the head around the box
     assert x == round(100 - FER_LEFT * side) and y == round(80 - FER_TOP * side)
+    assert fer_box((100, 80, 96, 96), left=0.25, top=0.0, width=0.5) == (52, 80, 192, 192)  # a measured fit
 
 
 def test_a_crop_past_the_frame_edge_keeps_the_face_shape():
