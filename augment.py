@@ -63,3 +63,14 @@ def augment_batch(images):
     """uint8 or float [B, H, W, 1] -> augmented float32 in 0-255."""
     images = tf.cast(images, tf.float32)
     return random_erase(random_light(random_affine(images)))
+
+
+def mix(images, targets, alpha):
+    """Mixup: image i becomes w * image i + (1 - w) * image j of the same batch (j a shuffle of i), and so does
+    its target row; one w ~ Beta(alpha, alpha) per image, taken >= 0.5 so that image i stays the main one."""
+    b = tf.shape(images)[0]
+    g1, g2 = tf.random.gamma([b], alpha), tf.random.gamma([b], alpha)
+    w = tf.maximum(g1, g2) / tf.maximum(g1 + g2, 1e-12)
+    other = tf.random.shuffle(tf.range(b))
+    mixed = w[:, None, None, None] * images + (1 - w[:, None, None, None]) * tf.gather(images, other)
+    return mixed, w[:, None] * targets + (1 - w[:, None]) * tf.gather(targets, other)

@@ -39,6 +39,9 @@ def parse_args(argv):
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the warm-up + cosine schedule")
     p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW decoupled weight decay")
     p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="blend training images and their targets in pairs, weights from Beta(ALPHA, ALPHA) "
+                        "(0: off)")
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
     p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
@@ -70,7 +73,8 @@ def parse_args(argv):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
     ranges = {"lr": (0, 1, "a learning rate in (0, 1]"), "weight_decay": (0, 1, "a number in [0, 1]"),
-              "label_smoothing": (0, 0.99, "a number in [0, 1)"), "dropout": (0, 0.99, "a number in [0, 1)"),
+              "label_smoothing": (0, 0.99, "a number in [0, 1)"),
+              "mixup": (0, 10, "a Beta distribution's alpha in [0, 10] (0: off)"), "dropout": (0, 0.99, "a number in [0, 1)"),
               "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)")}
     for name, (low, high, what) in ranges.items():
         value = getattr(args, name)
@@ -95,7 +99,7 @@ def parse_args(argv):
 
 
 SETTINGS = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "val_split", "widths", "convs",
-            "dropout", "seed", "split_seed", "limit", "init_from", "teacher", "teacher_weight")
+            "dropout", "seed", "split_seed", "limit", "init_from", "teacher", "teacher_weight", "mixup")
 
 
 class Run:
@@ -371,7 +375,7 @@ def main(argv=None):
 
     data_seed = seed_random_streams(settings["seed"], run.epochs_done if args.resume else 0)
     targets = training_targets(run, settings, x, y, args.resume)
-    train_ds = make_train_dataset(x, targets, settings["batch_size"], data_seed)
+    train_ds = make_train_dataset(x, targets, settings["batch_size"], data_seed, settings.get("mixup", 0.0))
     val_ds = make_eval_dataset(*val) if val else None
     model = build_or_restore(run, settings, int(np.ceil(len(y) / settings["batch_size"])), args.resume)
     if not args.resume:

@@ -2,8 +2,11 @@
 optimizer schedule, seeding and distillation targets."""
 
 
-def make_train_dataset(x, y, batch_size, seed):
-    """uint8 faces [N, 48, 48] + labels (or [N, classes] target rows) -> shuffled, augmented batches (tf.data)."""
+def make_train_dataset(x, y, batch_size, seed, mixup=0.0):
+    """uint8 faces [N, 48, 48] + labels (or [N, classes] target rows) -> shuffled, augmented batches (tf.data).
+
+    mixup > 0: each image is blended with another of its batch, and its target the same way, by a weight
+    drawn from Beta(mixup, mixup)."""
     import tensorflow as tf
 
     import augment
@@ -11,7 +14,11 @@ def make_train_dataset(x, y, batch_size, seed):
     soft = y.ndim == 2
 
     def augment_and_encode(images, labels):
-        return augment.augment_batch(images), labels if soft else tf.one_hot(labels, NUM_CLASSES)
+        images = augment.augment_batch(images)
+        targets = labels if soft else tf.one_hot(labels, NUM_CLASSES)
+        if mixup > 0:
+            images, targets = augment.mix(images, targets, mixup)
+        return images, targets
 
     return (tf.data.Dataset.from_tensor_slices((x[..., None], y))
             .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)

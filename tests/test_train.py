@@ -140,12 +140,36 @@ def test_a_resumed_run_draws_new_batches():
     assert not np.array_equal(fresh, first_epoch_order(3))  # a run resumed after 3 epochs does not replay epoch 1
 
 
+def test_mixup_blends_images_and_targets_alike():
+    import numpy as np
+    import tensorflow as tf
+
+    import augment
+    import training
+    values = np.arange(8, dtype=np.float32) * 30  # image i is flat gray 30 * i, its target class i % 7
+    images = tf.constant(np.broadcast_to(values[:, None, None, None], (8, 48, 48, 1)))
+    targets = tf.one_hot(np.arange(8) % 7, NUM_CLASSES)
+    tf.random.set_seed(0)
+    mixed, mixed_targets = (t.numpy() for t in augment.mix(images, targets, 0.4))
+    own = mixed_targets[np.arange(7), np.arange(7)]
+    assert np.allclose(mixed_targets.sum(axis=1), 1) and (own >= 0.5 - 1e-6).all() and (own < 0.999).any()
+    partner = np.where(mixed_targets[:7] > 1e-6, 1, 0).sum(axis=1)  # a blend has two classes (one if i = j)
+    assert set(partner) <= {1, 2} and 2 in partner
+    assert (mixed.std(axis=(1, 2, 3)) < 1e-3).all()  # flat images stay flat: blended whole, pixel for pixel
+    x = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    batches = list(training.make_train_dataset(x, np.arange(64) % 7, 16, 1, mixup=0.4).as_numpy_iterator())
+    t = np.concatenate([b[1] for b in batches])
+    assert t.shape == (64, NUM_CLASSES) and np.allclose(t.sum(axis=1), 1) and (t.max(axis=1) >= 0.5 - 1e-6).all()
+    assert (t.max(axis=1) < 0.999).mean() > 0.5  # most targets are blends
+
+
 def test_impossible_settings_are_refused_before_any_work(tmp_path):
     cases = [(["--lr", "nan"], "--lr takes a learning rate in (0, 1]; received nan"),
              (["--dropout", "1.5"], "--dropout takes a number in [0, 1); received 1.5"),
              (["--widths", "0,16"], "--widths and --convs must be at least 1; received [0, 16]"),
              (["--widths", "16,32", "--convs", "1,2,2"], "--convs needs one entry per block of --widths (2)"),
              (["--limit", "-5"], "--limit takes a number of images (0: all of them); received -5"),
+             (["--mixup", "-1"], "--mixup takes a Beta distribution's alpha in [0, 10] (0: off); received -1.0"),
              (["--out", "model"], "--out must end in .h5 or .keras; received 'model'")]
     for args, message in cases:
         result = run_script("train.py", "--data", tmp_path / "nowhere", *args)
