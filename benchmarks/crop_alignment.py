@@ -14,7 +14,6 @@ ceiling a perfect crop would give).
 
 also writes test/ faces framed the same way (emotion subfolders), for `python evaluate.py /tmp/framed --detect`.
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,16 +23,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.validation import add_split_options, validation_faces  # noqa: E402
+from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_split_options(p)
+    p = make_parser(__doc__)
     p.add_argument("--faces", type=int, default=1500, help="validation faces to use")
     p.add_argument("--side", type=int, default=192, help="pixels the 48x48 face is enlarged to")
-    p.add_argument("--model", type=Path, default=ROOT / "model.h5")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--write-frames", type=Path, metavar="DIR",
                    help="also write every test/ face framed this way to DIR/<emotion>/, and stop there")

@@ -4,7 +4,6 @@ accuracy on those and on the rest.
 
     python benchmarks/unsure.py ../shared/fer2013
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -13,14 +12,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.validation import add_split_options, validation_faces  # noqa: E402
+from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_split_options(p)
-    p.add_argument("--model", type=Path, default=ROOT / "model.h5")
+    p = make_parser(__doc__)
     args = p.parse_args(argv)
     from faces import UNSURE_BELOW, UNSURE_MARGIN
     from inference import EmotionClassifier, load_model
