@@ -74,7 +74,8 @@ def parse_args(argv):
             p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
     ranges = {"lr": (0, 1, "a learning rate in (0, 1]"), "weight_decay": (0, 1, "a number in [0, 1]"),
               "label_smoothing": (0, 0.99, "a number in [0, 1)"),
-              "mixup": (0, 10, "a Beta distribution's alpha in [0, 10] (0: off)"), "dropout": (0, 0.99, "a number in [0, 1)"),
+              "mixup": (0, 10, "a Beta distribution's alpha in [0, 10] (0: off)"),
+              "dropout": (0, 0.99, "a number in [0, 1)"),
               "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)")}
     for name, (low, high, what) in ranges.items():
         value = getattr(args, name)
