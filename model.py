@@ -74,10 +74,11 @@ def build_model(
     return model
 
 
-def plain_model(model):
+def plain_model(model, name=None):
     """The same Sequential model, weights included, with standard Keras layers only: what we save and ship,
-    so that it loads anywhere with Keras' safe defaults."""
+    so that it loads anywhere with Keras' safe defaults. name: the copy's name (default: the model's)."""
     config = model.get_config()
+    config["name"] = name or config["name"]
     for layer in config["layers"]:
         if layer["class_name"] == FusedBatchNorm.__name__:
             layer.update(module="keras.layers", class_name="BatchNormalization", registered_name=None)
@@ -99,9 +100,5 @@ def build_ensemble(members, name="emojify_ensemble"):
     pixels = keras.Input(shape=members[0].input_shape[1:], name="pixels")
     outputs = []
     for i, member in enumerate(members, start=1):
-        config = plain_model(member).get_config()
-        config["name"] = f"member{i}"
-        copy = keras.Sequential.from_config(config)
-        copy.set_weights(member.get_weights())
-        outputs.append(copy(pixels))
+        outputs.append(plain_model(member, name=f"member{i}")(pixels))
     return keras.Model(pixels, layers.Average(name="mean")(outputs), name=name)

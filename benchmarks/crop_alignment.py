@@ -48,7 +48,7 @@ def main(argv=None):
     s = args.side
     geometry, haar_crops, labels, truth, boxes_found = [], [], [], [], []
     for i in picked:
-        frame, (x0, y0) = frame_face(x[i][..., 0] if x[i].ndim == 3 else x[i], s, rng, back)
+        frame, (x0, y0) = frame_face(x[i], s, rng, back)
         boxes = detector(frame)
         match, overlap = best_match([Face(tuple(b), None) for b in boxes], (x0, y0, s, s))
         if match is None or overlap < 0.3:
@@ -93,7 +93,7 @@ def write_frames(test_dir, out, side, seed, back):
     for emotion in EMOTIONS:
         (out / emotion).mkdir(parents=True, exist_ok=True)
     for i, (face, label) in enumerate(zip(x, y)):
-        frame, _ = frame_face(face[..., 0] if face.ndim == 3 else face, side, rng, back)
+        frame, _ = frame_face(face, side, rng, back)
         cv2.imwrite(str(out / EMOTIONS[label] / f"{i:05d}.png"), frame)
     print(f"wrote {len(y)} framed test faces to {out}; score them with: python evaluate.py {out} --detect")
     return 0
