@@ -1,4 +1,4 @@
-"""Make the README's predict.py example: three photos and a 5 s clip built from FER-2013 test faces.
+"""Make the predict.py example of docs/PREDICT_EXAMPLE.md: three photos and a 5 s clip built from FER-2013 test faces.
 
     python docs/make_predict_example.py ../shared/fer2013/test --dir demo
     cd demo && python ../predict.py photos clip.mp4 --json faces.jsonl --csv faces.csv --annotate annotated
