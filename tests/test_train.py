@@ -282,7 +282,7 @@ def test_ctrl_c_in_the_first_epoch_says_what_is_true(tmp_path):
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == 130 and "Traceback" not in err, err[-3000:]
     if json.loads((run / "run.json").read_text())["history"]:  # a fast machine finished an epoch after all
         assert "continue with: python train.py --resume" in out
         return
