@@ -1,7 +1,9 @@
 """What every command-line script shares: the error contract and the options common to several scripts."""
 import argparse
 import functools
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from config import ROOT
@@ -28,6 +30,20 @@ def make_parser(doc):
     return argparse.ArgumentParser(description=first, epilog=rest.strip("\n") or None, formatter_class=HelpFormatter)
 
 
+_ctrl_c = threading.Event()
+
+
+def _note_ctrl_c(signum, frame):
+    _ctrl_c.set()
+    signal.default_int_handler(signum, frame)
+
+
+def interrupted(exc):
+    """True when exc is Ctrl+C, also when a library turned it into another exception on its way up (TensorFlow
+    does when the interrupt lands while it traces a graph)."""
+    return isinstance(exc, KeyboardInterrupt) or _ctrl_c.is_set()
+
+
 def main_guard(main):
     """Wrap a script's main(argv=None): an AppError becomes one `error: ...` line on stderr and exit code 2;
     Ctrl+C that the script does not handle itself becomes one `interrupted` line and exit code 130.
@@ -36,14 +52,23 @@ def main_guard(main):
     """
     @functools.wraps(main)
     def guarded(argv=None):
+        _ctrl_c.clear()
+        watch = (threading.current_thread() is threading.main_thread()
+                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler)  # not where Ctrl+C is ignored
+        previous = signal.signal(signal.SIGINT, _note_ctrl_c) if watch else None
         try:
             return main(argv)
         except AppError as e:
             print(f"error: {e}", file=sys.stderr, flush=True)
             return 2
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as e:
+            if not interrupted(e):
+                raise
             print("interrupted", file=sys.stderr, flush=True)
             return 130
+        finally:
+            if watch:
+                signal.signal(signal.SIGINT, previous)
     return guarded
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from atomic import LineFile, atomic_path, partial_path
-from cli import add_views_option, main_guard, make_parser, progress_bar
+from cli import add_views_option, interrupted, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
 from errors import OutputError, os_reason
 from faces import CSV_COLUMNS, csv_row, face_records, json_line
@@ -294,6 +294,8 @@ def main(argv=None):
                 failed += 1
                 print(f"error: {e}", file=sys.stderr)
             except Exception as e:  # one bad input never stops the others
+                if interrupted(e):
+                    raise KeyboardInterrupt from e
                 failed += 1
                 print(f"error: {path}: {type(e).__name__}: {e}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import atomic
-from cli import main_guard, make_parser
+from cli import interrupted, main_guard, make_parser
 from config import MODEL_PATH, ROOT
 from errors import AppError, DatasetError, ModelError, OutputError, os_reason
 from training import (compile_for_training, make_eval_dataset, make_train_dataset, seed_random_streams,
@@ -387,7 +387,9 @@ def main(argv=None):
     try:
         model.fit(train_ds, validation_data=val_ds, epochs=settings["epochs"], initial_epoch=run.epochs_done,
                   callbacks=[recorder], verbose=verbose, shuffle=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as e:
+        if not interrupted(e):
+            raise
         if run.epochs_done:
             print(f"\nInterrupted after {run.epochs_done} complete epoch(s); continue with: "
                   f"python train.py --resume --run-dir {run.folder}")

@@ -209,3 +209,32 @@ def test_ctrl_c_at_any_moment_of_a_run_is_one_true_line(tmp_path):
         assert "interrupted" in said.lower(), (delay, said)
         if "continue with: python train.py --resume" in said:
             assert check_run_folder(run) >= 1
+
+
+GUARDED = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+from cli import main_guard
+
+@main_guard
+def main(argv=None):
+    try:
+        if {press}:
+            os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+        raise OSError("a real failure")
+    except KeyboardInterrupt:  # what TensorFlow does to Ctrl+C that lands while it traces a graph
+        raise RuntimeError("Exception encountered when calling Cond.call()") from None
+
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("press", [True, False])
+def test_ctrl_c_that_a_library_turns_into_another_exception_still_reads_as_ctrl_c(press):
+    result = subprocess.run([sys.executable, "-c", GUARDED.format(root=str(ROOT), press=press)],
+                            capture_output=True, text=True, timeout=60, preexec_fn=default_sigint)
+    if press:
+        assert (result.returncode, result.stderr) == (130, "interrupted\n")
+    else:  # without Ctrl+C an exception stays a bug with its traceback
+        assert result.returncode == 1 and "OSError: a real failure" in result.stderr
