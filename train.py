@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -334,8 +335,8 @@ def epoch_recorder(run, images=0, epochs=0):
 def progress_line(history, images, epochs):
     """'epoch 5/80: 172 s, 150 images/s, accuracy 55.1 %, validation 54.7 % (best 54.7 % at 5), 3 h 35 min left'"""
     last = history[-1]
-    recent = [h["seconds"] for h in history[-3:]]
-    left = sum(recent) / len(recent) * (epochs - last["epoch"])
+    # the median: an epoch the machine slept through does not stretch the estimate
+    left = statistics.median(h["seconds"] for h in history[-5:]) * (epochs - last["epoch"])
     parts = [f"epoch {last['epoch']}/{epochs}: {last['seconds']:.0f} s", f"{images / last['seconds']:.0f} images/s",
              f"loss {last['loss']:.3f}", f"accuracy {last['accuracy']:.1%}"]
     if "val_accuracy" in last:

@@ -289,3 +289,11 @@ def test_ctrl_c_in_the_first_epoch_says_what_is_true(tmp_path):
     assert "nothing to resume; run the same command again" in out
     again = run_script("train.py", "--resume", "--run-dir", run)
     assert again.returncode == 2 and "nothing to resume" in again.stderr
+
+
+def test_the_time_left_ignores_an_epoch_the_machine_slept_through():
+    import train
+    history = [{"epoch": e, "seconds": 60.0, "loss": 1.2, "accuracy": 0.6} for e in range(1, 22)]
+    history.append({"epoch": 22, "seconds": 749.0, "loss": 1.2, "accuracy": 0.6})
+    line = train.progress_line(history, images=25837, epochs=200)
+    assert line.startswith("epoch 22/200: 749 s, 34 images/s") and line.endswith("2 h 58 min left")
