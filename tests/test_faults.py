@@ -221,7 +221,7 @@ def main(argv=None):
     try:
         if {press}:
             os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(5)
+            time.sleep(5)  # the handler runs within this
         raise OSError("a real failure")
     except KeyboardInterrupt:  # what TensorFlow does to Ctrl+C that lands while it traces a graph
         raise RuntimeError("Exception encountered when calling Cond.call()") from None
