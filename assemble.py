@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import preflight
+
+preflight.require()
+
 import atomic
 from cli import main_guard, make_parser
 from config import MODEL_PATH

@@ -11,6 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+import preflight
+
+preflight.require()
+
 import numpy as np
 
 import atomic

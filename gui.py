@@ -18,8 +18,13 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-import tkinter as tk  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+import preflight  # noqa: E402
+
+preflight.require(window=True)  # before tkinter, PIL and the rest
+
+import tkinter as tk  # noqa: E402
 from tkinter import filedialog, messagebox, ttk  # noqa: E402
 
 from PIL import Image, ImageTk  # noqa: E402

@@ -15,6 +15,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import preflight
+
+preflight.require()
+
 from atomic import LineFile, atomic_path, partial_path
 from cli import add_views_option, interrupted, main_guard, make_parser, progress_bar
 from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES

@@ -16,6 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+import preflight
+
+preflight.require()
+
 import atomic
 from cli import interrupted, main_guard, make_parser
 from config import MODEL_PATH, ROOT

@@ -11,6 +11,7 @@ SCRIPTS = {"gui", "train", "assemble", "predict", "evaluate", "webapp"}
 # Which project modules each library module may import (docs/ARCHITECTURE.md).
 ALLOWED = {
     "config": set(),
+    "preflight": set(),
     "errors": set(),
     "emotions": set(),
     "atomic": set(),
@@ -106,3 +107,22 @@ def test_help_shows_the_defaults(script):
     result = run_script(script, "--help")
     assert result.returncode == 0 and "(default: " in result.stdout
     assert "--model MODEL" not in result.stdout or "(default: model.h5)" in result.stdout
+
+
+@pytest.mark.parametrize("script, also", [("train.py", ""), ("predict.py", ""), ("evaluate.py", ""),
+                                          ("assemble.py", ""), ("gui.py", ", tkinter-tooltip")])
+def test_missing_packages_are_one_error_line_and_exit_2(script, also):
+    """Python without its site-packages (-S) is a machine where the requirements were never installed."""
+    import subprocess
+    result = subprocess.run([sys.executable, "-S", str(ROOT / script), "--help"], capture_output=True, text=True,
+                            timeout=60, cwd=str(ROOT))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: numpy, opencv-python, pillow, tensorflow, keras{also} not installed; install the app's packages "
+        "with `pip install -r requirements.txt` (see README, 'Quick start')."]
+
+
+def test_only_what_is_missing_is_named():
+    import preflight
+    assert preflight.missing({"json": "json", "emojify_no_such_package": "no-such-package"}) == ["no-such-package"]
+    assert preflight.missing(preflight.PACKAGES) == []

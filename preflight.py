@@ -1,0 +1,26 @@
+"""Before a script imports its packages: a missing one becomes one line saying how to install it."""
+import importlib.util
+import sys
+
+# import name -> what to install (requirements.txt's names)
+PACKAGES = {"numpy": "numpy", "cv2": "opencv-python", "PIL": "pillow", "tensorflow": "tensorflow",
+            "keras": "keras"}
+WINDOW_PACKAGES = {"tktooltip": "tkinter-tooltip"}
+
+
+def missing(packages):
+    """What to install for the packages of {import name: name to install} that Python cannot find."""
+    return [name for module, name in packages.items() if importlib.util.find_spec(module) is None]
+
+
+def require(packages=PACKAGES, window=False):
+    """Exit with one `error:` line and code 2, as scripts do on bad input, when something is not installed."""
+    lacking = missing({**packages, **(WINDOW_PACKAGES if window else {})})
+    if lacking:
+        print(f"error: {', '.join(lacking)} not installed; install the app's packages with "
+              "`pip install -r requirements.txt` (see README, 'Quick start').", file=sys.stderr)
+        sys.exit(2)
+    if window and importlib.util.find_spec("_tkinter") is None:
+        print("error: this Python has no Tk (the window's toolkit); install it, e.g. "
+              "`apt-get install python3-tk` on Debian or Ubuntu.", file=sys.stderr)
+        sys.exit(2)
