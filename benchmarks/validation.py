@@ -4,14 +4,16 @@ import argparse
 from pathlib import Path
 
 
-def make_parser(doc):
-    """A parser with --data's positional argument, the split options (train.py's defaults) and --model."""
+def make_parser(doc, model=True):
+    """A parser with --data's positional argument, the split options (train.py's defaults) and --model
+    (unless model=False)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("data", type=Path, help="folder holding train/ (the FER-2013 Kaggle layout)")
     parser.add_argument("--val-split", type=float, default=0.1, help="as train.py")
     parser.add_argument("--split-seed", type=int, default=1, help="as train.py")
-    parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model.h5")
+    if model:
+        parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model.h5")
     return parser
 
 
