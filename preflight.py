@@ -13,14 +13,16 @@ def missing(packages):
     return [name for module, name in packages.items() if importlib.util.find_spec(module) is None]
 
 
-def require(packages=PACKAGES, window=False):
+def require(window=False):
     """Exit with one `error:` line and code 2, as scripts do on bad input, when something is not installed."""
-    lacking = missing({**packages, **(WINDOW_PACKAGES if window else {})})
+    lacking = missing({**PACKAGES, **(WINDOW_PACKAGES if window else {})})
     if lacking:
-        print(f"error: {', '.join(lacking)} not installed; install the app's packages with "
-              "`pip install -r requirements.txt` (see README, 'Quick start').", file=sys.stderr)
-        sys.exit(2)
-    if window and importlib.util.find_spec("_tkinter") is None:
-        print("error: this Python has no Tk (the window's toolkit); install it, e.g. "
-              "`apt-get install python3-tk` on Debian or Ubuntu.", file=sys.stderr)
-        sys.exit(2)
+        problem = (f"{', '.join(lacking)} not installed; install the app's packages with "
+                   "`pip install -r requirements.txt` (see README, 'Quick start').")
+    elif window and importlib.util.find_spec("_tkinter") is None:
+        problem = ("this Python has no Tk (the window's toolkit); install it, e.g. `apt-get install python3-tk` "
+                   "on Debian or Ubuntu.")
+    else:
+        return
+    print(f"error: {problem}", file=sys.stderr)
+    sys.exit(2)
