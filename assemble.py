@@ -2,10 +2,13 @@
 
     python assemble.py runs/member1/model.h5 runs/member2/model.h5 runs/member3/model.h5 --out model.h5
     python assemble.py runs/*/model.h5 --data ../shared/fer2013 --out model.h5   # also score each on validation
+    python assemble.py "model.h5[0]" "model.h5[2]" runs/member8/model.h5 --out runs/new.h5
 
-The members come from train.py runs with different --seed and the same --split-seed. With --data, each member
-and the ensemble are scored (4 views) on the validation images train.py held out, never on test/.
+The members come from train.py runs with different --seed and the same --split-seed. An ensemble file counts as
+all its members, FILE[i] as its member i (from 0, as benchmarks/ensembles.py lists them). With --data, each
+member and the ensemble are scored (4 views) on the validation images train.py held out, never on test/.
 """
+import re
 import shutil
 import sys
 import time
@@ -23,22 +26,57 @@ from errors import AppError, ModelError, os_reason
 
 def parse_args(argv):
     p = make_parser(__doc__)
-    p.add_argument("members", nargs="+", type=Path, metavar="MODEL", help="trained model files (two or more)")
+    p.add_argument("members", nargs="+", type=member_spec, metavar="MODEL",
+                   help="trained model files, ensembles, or FILE[i] for member i of an ensemble")
     p.add_argument("--out", type=Path, default=MODEL_PATH, help="where to save the ensemble (.h5)")
     p.add_argument("--data", type=Path, help="FER-2013 folder whose train/ validation split scores the models")
     p.add_argument("--val-split", type=float, default=0.1, help="as train.py")
     p.add_argument("--split-seed", type=int, default=1, help="as train.py")
     args = p.parse_args(argv)
-    if len(args.members) < 2:
-        p.error(f"an ensemble needs two or more member models; received {len(args.members)}")
     if args.out.suffix != ".h5":
         p.error(f"--out must end in .h5; received {str(args.out)!r}")
-    inputs = {m.resolve() for m in args.members}
+    inputs = {(path.resolve(), index) for path, index in args.members}
     if len(inputs) != len(args.members):
         p.error("a member is named twice; pass each model once")
-    if args.out.resolve() in inputs:
+    if args.out.resolve() in {path for path, _ in inputs}:
         p.error(f"--out {args.out} is one of the members; write the ensemble to another file")
     return args
+
+
+def member_spec(text):
+    """(path, member index or None) from 'FILE' or 'FILE[i]'; a file whose name ends in [i] is itself."""
+    found = re.fullmatch(r"(.+)\[(\d+)\]", text)
+    if found and not Path(text).exists():
+        return Path(found[1]), int(found[2])
+    return Path(text), None
+
+
+def load_members(specs):
+    """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
+    from inference import ensemble_members, load_model
+    found, files = [], {}
+    for path, index in specs:
+        if path not in files:
+            try:
+                files[path] = load_model(path)
+            except ModelError as e:
+                raise ModelError(f"member {path}: {e}") from None
+        model = files[path]
+        parts = ensemble_members(model)
+        if index is None:
+            found += [(str(path), model)] if parts is None else [(f"{path}[{i}]", m) for i, m in enumerate(parts)]
+        elif parts is None or index >= len(parts):
+            has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
+            raise AppError(f"{path}[{index}]: {path} {has}; pass FILE for a single model, FILE[i] for an "
+                           "ensemble's member i.")
+        else:
+            found.append((f"{path}[{index}]", parts[index]))
+    names = [name for name, _ in found]
+    if len(set(names)) != len(names):
+        raise AppError("a member is named twice (an ensemble counts as all its members); pass each model once.")
+    if len(found) < 2:
+        raise AppError(f"an ensemble needs two or more member models; received {len(found)}.")
+    return found
 
 
 def validation_scores(models, args):
@@ -57,23 +95,15 @@ def validation_scores(models, args):
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
-    from inference import ensemble_members, import_tensorflow, load_model
+    from inference import import_tensorflow
     import_tensorflow()
     from model import build_ensemble
-    models = []
-    for path in args.members:
-        try:
-            model = load_model(path)
-        except ModelError as e:
-            raise ModelError(f"member {path}: {e}") from None
-        if ensemble_members(model) is not None:
-            raise AppError(f"member {path} is an ensemble already; pass the members' own model files.")
-        models.append(model)
+    names, models = zip(*load_members(args.members))
     ensemble = build_ensemble(models)
     if args.data:
         singles, together, n = validation_scores(models, args)
-        for path, score in zip(args.members, singles):
-            print(f"validation accuracy {score:.2%}  {path}")
+        for name, score in zip(names, singles):
+            print(f"validation accuracy {score:.2%}  {name}")
         print(f"validation accuracy {together:.2%}  the ensemble ({n} held-out images, 4 views)")
     backup = args.out.with_name(f"{args.out.stem}.backup{args.out.suffix}")
     replacing = args.out.exists()

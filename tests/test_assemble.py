@@ -61,5 +61,24 @@ def test_bad_members_are_one_line_and_nothing_is_written(members, tmp_path):
         assert "Traceback" not in done.stderr and not out.exists()
     ensemble = tmp_path / "ensemble.h5"
     assert run_script("assemble.py", *map(str, members), "--out", str(ensemble)).returncode == 0
-    nested = run_script("assemble.py", str(members[0]), str(ensemble), "--out", str(out))
-    assert nested.returncode == 2 and "is an ensemble already" in nested.stderr and not out.exists()
+    for args, message in [([str(members[0]), f"{ensemble}[2]"], "has members 0-1"),
+                          ([str(members[0]), f"{members[1]}[0]"], "is not an ensemble"),
+                          ([str(ensemble), f"{ensemble}[1]"], "named twice")]:
+        done = run_script("assemble.py", *args, "--out", str(out))
+        assert done.returncode == 2 and message in done.stderr and not out.exists(), (args, done.stderr)
+
+
+def test_ensembles_count_as_their_members_and_file_i_picks_one(members, tmp_path):
+    from inference import EmotionClassifier, ensemble_members, load_model
+    ensemble = tmp_path / "ensemble.h5"
+    assert run_script("assemble.py", *map(str, members), "--out", str(ensemble)).returncode == 0
+    grown = tmp_path / "grown.h5"
+    done = run_script("assemble.py", str(ensemble), str(members[0]), "--out", str(grown))
+    assert done.returncode == 0 and "3 members" in done.stdout, done.stderr
+    assert len(ensemble_members(load_model(grown))) == 3
+    picked = tmp_path / "picked.h5"
+    done = run_script("assemble.py", f"{grown}[1]", f"{grown}[2]", "--out", str(picked))
+    assert done.returncode == 0 and "2 members" in done.stdout, done.stderr
+    faces = np.random.default_rng(1).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    expected = np.mean([EmotionClassifier(load_model(m), views=1)(faces) for m in (members[1], members[0])], axis=0)
+    np.testing.assert_allclose(EmotionClassifier(load_model(picked), views=1)(faces), expected, atol=1e-5)
