@@ -54,7 +54,7 @@ def member_spec(text):
 def load_members(specs):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
     from inference import ensemble_members, load_model
-    found, files = [], {}
+    found, files, keys = [], {}, []
     for path, index in specs:
         if path not in files:
             try:
@@ -64,15 +64,17 @@ def load_members(specs):
         model = files[path]
         parts = ensemble_members(model)
         if index is None:
-            found += [(str(path), model)] if parts is None else [(f"{path}[{i}]", m) for i, m in enumerate(parts)]
+            picked = [(None, model)] if parts is None else list(enumerate(parts))
         elif parts is None or index >= len(parts):
             has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
             raise AppError(f"{path}[{index}]: {path} {has}; pass FILE for a single model, FILE[i] for an "
                            "ensemble's member i.")
         else:
-            found.append((f"{path}[{index}]", parts[index]))
-    names = [name for name, _ in found]
-    if len(set(names)) != len(names):
+            picked = [(index, parts[index])]
+        for i, member in picked:
+            keys.append((path.resolve(), i))
+            found.append((str(path) if i is None else f"{path}[{i}]", member))
+    if len(set(keys)) != len(keys):
         raise AppError("a member is named twice (an ensemble counts as all its members); pass each model once.")
     if len(found) < 2:
         raise AppError(f"an ensemble needs two or more member models; received {len(found)}.")
