@@ -64,6 +64,9 @@ def main_guard(main):
         except (KeyboardInterrupt, Exception) as e:
             if not interrupted(e):
                 raise
+            # Ctrl+C during a tf.function trace leaves TensorFlow generators that fail as they are freed, each
+            # printing "Exception ignored in ..." with a traceback; the run is over, so the one line stands.
+            sys.unraisablehook = lambda unraisable: None
             print("interrupted", file=sys.stderr, flush=True)
             return 130
         finally:
