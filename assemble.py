@@ -35,10 +35,7 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.out.suffix != ".h5":
         p.error(f"--out must end in .h5; received {str(args.out)!r}")
-    inputs = {(path.resolve(), index) for path, index in args.members}
-    if len(inputs) != len(args.members):
-        p.error("a member is named twice; pass each model once")
-    if args.out.resolve() in {path for path, _ in inputs}:
+    if args.out.resolve() in {path.resolve() for path, _ in args.members}:
         p.error(f"--out {args.out} is one of the members; write the ensemble to another file")
     return args
 
