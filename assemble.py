@@ -50,7 +50,7 @@ def member_spec(text):
 
 def load_members(specs):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
-    from inference import ensemble_members, load_model
+    from inference import ensemble_members, load_model, member_name
     found, files, keys = [], {}, []
     for path, index in specs:
         if path not in files:
@@ -64,13 +64,13 @@ def load_members(specs):
             picked = [(None, model)] if parts is None else list(enumerate(parts))
         elif parts is None or index >= len(parts):
             has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
-            raise AppError(f"{path}[{index}]: {path} {has}; pass FILE for a single model, FILE[i] for an "
+            raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
                            "ensemble's member i.")
         else:
             picked = [(index, parts[index])]
         for i, member in picked:
             keys.append((path.resolve(), i))
-            found.append((str(path) if i is None else f"{path}[{i}]", member))
+            found.append((member_name(path, i), member))
     if len(set(keys)) != len(keys):
         raise AppError("a member is named twice (an ensemble counts as all its members); pass each model once.")
     if len(found) < 2:

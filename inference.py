@@ -63,6 +63,11 @@ def ensemble_members(model):
     return layers[1:-1]
 
 
+def member_name(path, index=None):
+    """How a member is named on the command line: FILE, or FILE[i] for member i of an ensemble file."""
+    return str(path) if index is None else f"{path}[{index}]"
+
+
 def folded_inference(model):
     """The model's inference pass with every batch norm folded into the conv before it, or None.
 

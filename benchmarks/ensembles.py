@@ -20,12 +20,13 @@ from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 def member_probs(paths, faces):
     """[(name, float32 weights in MB, 4-view probabilities)] for every member of the given model files."""
-    from inference import EmotionClassifier, ensemble_members, load_model, predict_probs
+    from inference import EmotionClassifier, ensemble_members, load_model, member_name, predict_probs
     found = []
     for path in paths:
         model = load_model(path)
         parts = ensemble_members(model)
-        named = [(str(path), model)] if parts is None else [(f"{path}[{i}]", m) for i, m in enumerate(parts)]
+        named = [(member_name(path), model)] if parts is None else [
+            (member_name(path, i), m) for i, m in enumerate(parts)]
         for name, member in named:
             probs = predict_probs(EmotionClassifier(member, views=4), faces)
             found.append((name, member.count_params() * 4 / 1e6, probs))
