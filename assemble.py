@@ -50,7 +50,7 @@ def member_spec(text):
 
 def load_members(specs):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
-    from inference import ensemble_members, load_model, member_name
+    from inference import indexed_members, load_model, member_name
     found, files, keys = [], {}, []
     for path, index in specs:
         if path not in files:
@@ -58,16 +58,16 @@ def load_members(specs):
                 files[path] = load_model(path)
             except ModelError as e:
                 raise ModelError(f"member {path}: {e}") from None
-        model = files[path]
-        parts = ensemble_members(model)
+        members = indexed_members(files[path])
+        single = members[0][0] is None
         if index is None:
-            picked = [(None, model)] if parts is None else list(enumerate(parts))
-        elif parts is None or index >= len(parts):
-            has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
+            picked = members
+        elif single or index >= len(members):
+            has = "is not an ensemble" if single else f"has members 0-{len(members) - 1}"
             raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
                            "ensemble's member i.")
         else:
-            picked = [(index, parts[index])]
+            picked = [members[index]]
         for i, member in picked:
             keys.append((path.resolve(), i))
             found.append((member_name(path, i), member))

@@ -63,6 +63,12 @@ def ensemble_members(model):
     return layers[1:-1]
 
 
+def indexed_members(model):
+    """[(i, member)] for an ensemble's members, [(None, model)] for a single model."""
+    parts = ensemble_members(model)
+    return [(None, model)] if parts is None else list(enumerate(parts))
+
+
 def member_name(path, index=None):
     """How a member is named on the command line: FILE, or FILE[i] for member i of an ensemble file."""
     return str(path) if index is None else f"{path}[{index}]"

@@ -20,14 +20,11 @@ from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 def member_probs(paths, faces):
     """[(name, float32 weights in MB, 4-view probabilities)] for every member of the given model files."""
-    from inference import EmotionClassifier, ensemble_members, load_model, member_name, predict_probs
+    from inference import EmotionClassifier, indexed_members, load_model, member_name, predict_probs
     found = []
     for path in paths:
-        model = load_model(path)
-        parts = ensemble_members(model)
-        named = [(member_name(path), model)] if parts is None else [
-            (member_name(path, i), m) for i, m in enumerate(parts)]
-        for name, member in named:
+        for i, member in indexed_members(load_model(path)):
+            name = member_name(path, i)
             probs = predict_probs(EmotionClassifier(member, views=4), faces)
             found.append((name, member.count_params() * 4 / 1e6, probs))
             print(f"scored {name}", file=sys.stderr, flush=True)
