@@ -22,6 +22,14 @@ def members(tmp_path_factory):
     return paths
 
 
+@pytest.fixture(scope="module")
+def ensemble(members, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ensemble") / "ensemble.h5"
+    done = run_script("assemble.py", *map(str, members), "--out", str(path))
+    assert done.returncode == 0, done.stderr
+    return path
+
+
 def test_members_become_one_model_file_that_scores_as_their_average(members, tmp_path):
     from inference import EmotionClassifier, ensemble_members, load_model
     data = make_face_folder(tmp_path / "fer" / "train", per_class=10).parent
@@ -46,7 +54,7 @@ def test_members_become_one_model_file_that_scores_as_their_average(members, tmp
     assert load_model(tmp_path / "ensemble.backup.h5") is not None
 
 
-def test_bad_members_are_one_line_and_nothing_is_written(members, tmp_path):
+def test_bad_members_are_one_line_and_nothing_is_written(members, ensemble, tmp_path):
     out = tmp_path / "out.h5"
     cases = [
         ([str(members[0])], "two or more"),
@@ -59,8 +67,6 @@ def test_bad_members_are_one_line_and_nothing_is_written(members, tmp_path):
         last = done.stderr.strip().splitlines()[-1]  # argparse's usage may come before it
         assert done.returncode == 2 and "error: " in last and message in last, (args, done.stderr)
         assert "Traceback" not in done.stderr and not out.exists()
-    ensemble = tmp_path / "ensemble.h5"
-    assert run_script("assemble.py", *map(str, members), "--out", str(ensemble)).returncode == 0
     for args, message in [([str(members[0]), f"{ensemble}[2]"], "has members 0-1"),
                           ([str(members[0]), f"{members[1]}[0]"], "is not an ensemble"),
                           ([str(ensemble), f"{ensemble}[1]"], "named twice")]:
@@ -68,10 +74,8 @@ def test_bad_members_are_one_line_and_nothing_is_written(members, tmp_path):
         assert done.returncode == 2 and message in done.stderr and not out.exists(), (args, done.stderr)
 
 
-def test_ensembles_count_as_their_members_and_file_i_picks_one(members, tmp_path):
+def test_ensembles_count_as_their_members_and_file_i_picks_one(members, ensemble, tmp_path):
     from inference import EmotionClassifier, ensemble_members, load_model
-    ensemble = tmp_path / "ensemble.h5"
-    assert run_script("assemble.py", *map(str, members), "--out", str(ensemble)).returncode == 0
     grown = tmp_path / "grown.h5"
     done = run_script("assemble.py", str(ensemble), str(members[0]), "--out", str(grown))
     assert done.returncode == 0 and "3 members" in done.stdout, done.stderr
