@@ -14,14 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-import preflight
+from emojify import preflight
 
 preflight.require()
 
-import atomic
-from cli import main_guard, make_parser
-from config import MODEL_PATH
-from errors import AppError, ModelError, os_reason
+from emojify import atomic
+from emojify.cli import main_guard, make_parser
+from emojify.config import MODEL_PATH
+from emojify.errors import AppError, ModelError, os_reason
 
 
 def parse_args(argv):
@@ -50,7 +50,7 @@ def member_spec(text):
 
 def load_members(specs):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
-    from inference import indexed_members, load_model, member_name
+    from emojify.inference import indexed_members, load_model, member_name
     found, files, keys = [], {}, []
     for path, index in specs:
         if path not in files:
@@ -82,8 +82,8 @@ def validation_scores(models, args):
     """Validation accuracy (4 views) of each model, and of their average: (list, ensemble)."""
     import numpy as np
 
-    import dataset
-    from inference import EmotionClassifier, predict_probs
+    from emojify import dataset
+    from emojify.inference import EmotionClassifier, predict_probs
     x, y = dataset.validation_faces(args.data / "train", args.val_split, args.split_seed)
     probs = [predict_probs(EmotionClassifier(m, views=4), x) for m in models]
     singles = [float(np.mean(p.argmax(1) == y)) for p in probs]
@@ -94,7 +94,7 @@ def validation_scores(models, args):
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
     import_tensorflow()
     from model import build_ensemble
     names, models = zip(*load_members(args.members))

@@ -30,7 +30,27 @@ NO_FACE_CHAR = "\U0001FAE5"   # dotted line face: shown while no face is in view
 UNSURE = "unsure"
 UNSURE_CHAR = "\U0001F914"    # thinking face: the model cannot tell between emotions (faces.Face.unsure)
 
+UNSURE_HEADING = "Not sure"   # the heading of a face shown as UNSURE
+NO_FACE_HEADING = "No face"
+
+# One colour per emotion (BGR), for boxes, bars and charts everywhere; UNSURE in grey.
+COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
+          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255), UNSURE: (150, 150, 150)}
+
 EMOJI_DIR = Path(__file__).resolve().parent / "emojis"
+
+
+def rgb_hex(emotion):
+    """An emotion's colour as '#rrggbb', for Tk widgets."""
+    b, g, r = COLORS[emotion]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heading(shown):
+    """The heading for what a face is shown as (an emotion or UNSURE); for None or NO_FACE, 'No face'."""
+    if shown == UNSURE:
+        return UNSURE_HEADING
+    return DISPLAY_NAMES[shown] if shown in DISPLAY_NAMES else NO_FACE_HEADING
 
 
 def emoji_path(emotion):

@@ -11,16 +11,16 @@ import json
 import sys
 from pathlib import Path
 
-import preflight
+from emojify import preflight
 
 preflight.require()
 
 import numpy as np
 
-import atomic
-from cli import add_views_option, main_guard, make_parser, progress_bar
-from config import FACE_SIZE, MODEL_PATH
-from errors import AppError
+from emojify import atomic
+from emojify.cli import add_views_option, main_guard, make_parser, progress_bar
+from emojify.config import FACE_SIZE, MODEL_PATH
+from emojify.errors import AppError
 
 
 def confusion_matrix(y_true, y_pred, n_classes):
@@ -45,8 +45,8 @@ def per_class_scores(matrix, labels, present):
 
 def detect_faces(items):
     """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
-    from dataset import read_labelled, to_gray
-    from faces import FaceDetector, crop_faces, fer_box
+    from emojify.dataset import read_labelled, to_gray
+    from emojify.detect import FaceDetector, crop_faces, fer_box
     # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
     detector = FaceDetector(detect_width=640, min_face=0.1)
     faces, labels, paths, skipped, no_face = [], [], [], [], []
@@ -102,7 +102,7 @@ def format_report(report):
 
 def evaluate(classifier, faces, labels):
     from emotions import EMOTIONS
-    from inference import predict_probs
+    from emojify.inference import predict_probs
     bar = progress_bar(len(faces), "face")
     probs = predict_probs(classifier, faces, progress=bar.add if bar else None)
     pred = probs.argmax(axis=1)
@@ -133,8 +133,8 @@ def parse_args(argv):
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
-    import dataset
-    from inference import EmotionClassifier, load_model
+    from emojify import dataset
+    from emojify.inference import EmotionClassifier, load_model
 
     is_csv = args.data.suffix.lower() == ".csv"
     if args.detect and is_csv:
@@ -163,7 +163,7 @@ def main(argv=None):
         report["accuracy_all_images"] = round(correct / total, 4) if total else 0.0
     print(format_report(report))
     if args.json:
-        from plots import plot_confusion
+        from emojify.plots import plot_confusion
         atomic.write_text(args.json, json.dumps(report, indent=1, allow_nan=False))
         png = args.json.with_suffix(".png")
         plot_confusion(report["confusion"], report["labels"], png,

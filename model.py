@@ -2,7 +2,7 @@
 import keras
 from keras import layers
 
-from config import FACE_SIZE
+from emojify.config import FACE_SIZE
 from emotions import NUM_CLASSES
 
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
@@ -35,6 +35,7 @@ def build_model(
     widths=(32, 64, 128, 256),
     convs_per_block=(1, 1, 2, 2),
     dropout=0.3,
+    normalize=False,
     fused_norm=False,
     name="emojify_cnn",
 ):
@@ -43,6 +44,8 @@ def build_model(
     Each block is `convs` 3x3 conv + batch norm + ReLU layers followed by 2x2 max pooling;
     global average pooling feeds a single softmax layer, which keeps the model small. fused_norm: batch norm
     by TensorFlow's fused kernel (faster training; `plain_model` turns it back into the standard layer).
+    normalize: each face standardised to zero mean and unit variance first, so a face in dim or flat light
+    reaches the convolutions as one in good light does.
     """
     if len(input_shape) != 3 or input_shape[-1] != 1:
         raise ValueError(f"input_shape must be (height, width, 1) for grayscale faces; received {input_shape!r}.")
@@ -60,6 +63,9 @@ def build_model(
     model.add(keras.Input(shape=input_shape, name="pixels"))
     # Rescaling lives in the model so that training and inference always agree.
     model.add(layers.Rescaling(1.0 / 255, name="rescale"))
+    if normalize:
+        model.add(layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, epsilon=1e-3,
+                                            name="light_norm"))
     for b, (width, convs) in enumerate(zip(widths, convs_per_block), start=1):
         for c in range(1, convs + 1):
             model.add(layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{b}_conv{c}"))

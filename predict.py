@@ -15,16 +15,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import preflight
+from emojify import preflight
 
 preflight.require()
 
-from atomic import LineFile, atomic_path, partial_path
-from cli import add_views_option, interrupted, main_guard, make_parser, progress_bar
-from config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
-from errors import OutputError, os_reason
-from faces import CSV_COLUMNS, csv_row, face_records, json_line
-from quiet import quiet_stderr
+from emojify.atomic import LineFile, atomic_path, partial_path
+from emojify.cli import add_views_option, interrupted, main_guard, make_parser, progress_bar
+from emojify.config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
+from emojify.errors import OutputError, os_reason
+from emojify.records import CSV_COLUMNS, csv_row, face_records, json_line
+from emojify.quiet import quiet_stderr
 
 
 class InputError(Exception):
@@ -130,8 +130,8 @@ class Outputs:
 class Analyser:
     MIN_CROP_PX = 240  # --no-detect annotations are enlarged to this, so that the label can be read
     def __init__(self, classifier, outputs, every=1, detect=True):
-        from faces import Face, build_photo_pipeline
-        from overlay import load_emojis
+        from emojify.faces import Face, build_photo_pipeline
+        from emojify.overlay import load_emojis
         self.pipeline = build_photo_pipeline(classifier)
         self.classifier, self.Face = classifier, Face
         self.outputs, self.every, self.detect = outputs, every, detect
@@ -142,7 +142,7 @@ class Analyser:
         self.faceless_images = []
 
     def faces_of(self, frame):
-        from dataset import to_face_array
+        from emojify.dataset import to_face_array
         started = time.perf_counter()
         if self.detect:
             faces = self.pipeline(frame).faces
@@ -157,7 +157,7 @@ class Analyser:
     def image(self, path):
         import cv2
 
-        from dataset import read_image, to_bgr
+        from emojify.dataset import read_image, to_bgr
         frame = read_image(path)
         if frame is None:
             raise InputError(f"{path}: empty, corrupt or not an image")
@@ -187,7 +187,7 @@ class Analyser:
         return len(records), f"{len(faces)} face{'s' if len(faces) != 1 else ''}: {found}" if faces else "no face"
 
     def video(self, path):
-        from capture import WEB_VIDEO_SUFFIX, SourceError, VideoWriter, open_source
+        from emojify.capture import WEB_VIDEO_SUFFIX, SourceError, VideoWriter, open_source
         try:
             source = open_source(str(path))
         except SourceError as e:
@@ -238,7 +238,7 @@ class Analyser:
         return n_faces, line
 
     def draw(self, frame, faces):
-        from overlay import draw_faces
+        from emojify.overlay import draw_faces
         return draw_faces(frame, faces, self.emojis)
 
 
@@ -261,7 +261,7 @@ def parse_args(argv):
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
-    from inference import EmotionClassifier, load_model
+    from emojify.inference import EmotionClassifier, load_model
 
     items, errors = expand_inputs(args.inputs)
     for line in errors:

@@ -19,15 +19,17 @@ import numpy as np
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer  # before TensorFlow: its SRTP library crashes after it
 
-from capture import PushSource, VideoWriter, open_source
-from cli import make_parser
-from config import MODEL_PATH
-from emotions import DISPLAY_NAMES, EMOTIONS
-from errors import AppError
-from faces import CSV_COLUMNS, build_photo_pipeline, csv_row, face_records, json_line
-from inference import EmotionClassifier, load_model
-from live import LatestFrame, LiveSession, State, build_live_processor
-from overlay import draw_faces, draw_panel, load_emojis, shown_as
+from emojify.capture import PushSource, VideoWriter, open_source
+from emojify.cli import make_parser
+from emojify.config import MODEL_PATH
+from emotions import DISPLAY_NAMES, EMOTIONS, heading
+from emojify.errors import AppError
+from emojify.faces import build_photo_pipeline
+from emojify.records import CSV_COLUMNS, csv_row, face_records, json_line
+from emojify.inference import EmotionClassifier, load_model
+from emojify.live import LatestFrame, LiveSession, State
+from emojify.processor import build_live_processor
+from emojify.overlay import draw_faces, draw_panel, load_emojis, shown_as
 
 MAX_UPLOAD_MB = 50      # also server.maxUploadSize in .streamlit/config.toml
 MAX_VIDEO_S = 120
@@ -200,7 +202,6 @@ class BrowserLive:
                 self.session = LiveSession(lambda: self.source, self.processor)
                 self.latest = self.session.add_consumer(LatestFrame())
                 self.shown, self.times, self.main = None, [], None
-                self.processor.pipeline.reset()
                 self.session.start()
 
     def __call__(self, frame):
@@ -208,7 +209,8 @@ class BrowserLive:
         import av
         self._start()
         image = frame.to_ndarray(format="bgr24")
-        self.processor.display_size = (image.shape[1], image.shape[0])
+        if self.session.display_size != (image.shape[1], image.shape[0]):
+            self.session.set_display_size((image.shape[1], image.shape[0]))
         self.source.push(image)
         deadline = time.perf_counter() + 0.2
         live = self.latest.take()
@@ -221,7 +223,7 @@ class BrowserLive:
                 self.times = [t for t in self.times if now - t < 2.0] + [now]
                 self.main = live.result.main
             picture = cv2.cvtColor(live.image, cv2.COLOR_RGBA2BGR)
-            panel = draw_panel(live.result.main, self.processor.emojis, picture.shape[0], fps=self.fps)
+            panel = draw_panel(live.result.main, live.emojis, picture.shape[0], fps=self.fps)
             self.shown = np.hstack([picture, panel])
         out = self.shown if self.shown is not None else image
         return av.VideoFrame.from_ndarray(out, format="bgr24")
@@ -238,7 +240,7 @@ class BrowserLive:
         if main is None:
             return f"No face in view · {fps:.1f} fps"
         look = shown_as(main)
-        name = "Not sure" if look not in DISPLAY_NAMES else DISPLAY_NAMES[look]
+        name = heading(look)
         return f"Main face: {name} {main.confidence:.0%} · {fps:.1f} fps"
 
     def close(self):

@@ -2,15 +2,15 @@
 train/, as train.py holds it out) are enlarged, pasted into larger frames, and detected the way evaluate.py
 --detect does; the box is compared with where the 48x48 crop lies in the frame.
 
-    python benchmarks/crop_alignment.py ../shared/fer2013
-    python benchmarks/crop_alignment.py ../shared/fer2013 --faces 1000 --side 192
+    python -m benchmarks.crop_alignment ../shared/fer2013
+    python -m benchmarks.crop_alignment ../shared/fer2013 --faces 1000 --side 192
 
 Prints, in units of the FER crop's side: the box's left and top offsets and its width (median and the middle
 half), how often a face is found, and the accuracy of the shipped model on the Haar box cropped as is, moved
-by these medians, moved by faces.fer_box (the committed ones the app uses) and on the FER crop itself (the
+by these medians, moved by detect.fer_box (the committed ones the app uses) and on the FER crop itself (the
 ceiling a perfect crop would give).
 
-    python benchmarks/crop_alignment.py ../shared/fer2013 --write-frames /tmp/framed
+    python -m benchmarks.crop_alignment ../shared/fer2013 --write-frames /tmp/framed
 
 also writes test/ faces framed the same way (emotion subfolders), for `python evaluate.py /tmp/framed --detect`.
 """
@@ -20,8 +20,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
@@ -35,8 +33,9 @@ def main(argv=None):
                    help="also write every test/ face framed this way to DIR/<emotion>/, and stop there")
     args = p.parse_args(argv)
     from benchmarks.videos import background_frame
-    from faces import Face, FaceDetector, best_match, crop_faces, fer_box
-    from inference import EmotionClassifier, load_model
+    from emojify.detect import FaceDetector, crop_faces, fer_box
+    from emojify.faces import Face, best_match
+    from emojify.inference import EmotionClassifier, load_model
 
     if args.write_frames:
         return write_frames(args.data / "test", args.write_frames, args.side, args.seed, background_frame())
@@ -70,7 +69,7 @@ def main(argv=None):
     labels = np.array(labels)
     committed = [crop_faces(frame, [fer_box(box)])[0] for frame, box in boxes_found]
     for name, crops in (("the Haar box as is", haar_crops), ("the box fitted by these medians", fitted),
-                        ("faces.fer_box (the app's crop)", committed), ("the FER crop (ceiling)", truth)):
+                        ("detect.fer_box (the app's crop)", committed), ("the FER crop (ceiling)", truth)):
         probs = np.concatenate([classify(np.stack(crops[k:k + 256])) for k in range(0, len(crops), 256)])
         print(f"accuracy on {name}: {(probs.argmax(axis=1) == labels).mean():.1%}")
     return 0
@@ -85,7 +84,7 @@ def frame_face(face, side, rng, back):
 
 
 def write_frames(test_dir, out, side, seed, back):
-    import dataset
+    from emojify import dataset
     from emotions import EMOTIONS
     x, y, _, _ = dataset.load_folder(test_dir)
     rng = np.random.default_rng(seed)

@@ -3,8 +3,8 @@
 The validation split is the one train.py holds out of train/ (never test/). An ensemble file counts as its
 members.
 
-    python benchmarks/ensembles.py ../shared/fer2013 --members model.h5 runs/member8/model.h5
-    python benchmarks/ensembles.py ../shared/fer2013 --members runs/member*/model.h5 --max-mb 25 --top 20
+    python -m benchmarks.ensembles ../shared/fer2013 --members model.h5 runs/member8/model.h5
+    python -m benchmarks.ensembles ../shared/fer2013 --members runs/member*/model.h5 --max-mb 25 --top 20
 """
 import itertools
 import sys
@@ -12,15 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 
 def member_probs(paths, faces):
     """[(name, float32 weights in MB, 4-view probabilities)] for every member of the given model files."""
-    from inference import EmotionClassifier, indexed_members, load_model, member_name, predict_probs
+    from emojify.inference import EmotionClassifier, indexed_members, load_model, member_name, predict_probs
     found = []
     for path in paths:
         for i, member in indexed_members(load_model(path)):

@@ -1,7 +1,7 @@
 """Live-loop speed: the GUI's exact per-frame path against the seeds' loop, on the same decoded frames.
 
-    python benchmarks/videos.py ../shared/fer2013/test --faces 1 --out one_face.mp4
-    python benchmarks/realtime.py one_face.mp4 --frames 300
+    python -m benchmarks.videos ../shared/fer2013/test --faces 1 --out one_face.mp4
+    python -m benchmarks.realtime one_face.mp4 --frames 300
 
 Prints `fps=<ours> seed_fps=<seed> ratio=<x>`, ms per stage, faces found by our detector against the
 full-frame detector at scaleFactor 1.1, and peak memory.
@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def decode(path, limit):
     """All frames (up to limit) of a video, and the mean ms to decode one."""
-    from capture import SourceError, open_source
+    from emojify.capture import SourceError, open_source
     try:
         source = open_source(str(path))
     except SourceError as e:
@@ -36,7 +35,7 @@ def decode(path, limit):
 
 
 def main(argv=None):
-    from cli import add_views_option
+    from emojify.cli import add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("video", type=Path)
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
@@ -49,10 +48,10 @@ def main(argv=None):
     from PIL import Image
 
     from benchmarks.seed import SeedLoop, build_seed_model
-    from live import build_live_processor
-    from config import CASCADE_PATH
-    from errors import ModelError
-    from inference import import_tensorflow, load_model
+    from emojify.processor import build_live_processor
+    from emojify.config import CASCADE_PATH
+    from emojify.errors import ModelError
+    from emojify.inference import import_tensorflow, load_model
 
     frames, decode_ms = decode(args.video, args.frames)
     import_tensorflow()

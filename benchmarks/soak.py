@@ -1,9 +1,9 @@
 """Memory over a long run: the live session alone, then the window, each showing 10,000 frames of a video with
 three faces while resident memory is sampled. Flat memory after the warm-up means nothing accumulates.
 
-    python benchmarks/soak.py ../shared/fer2013/test
-    python benchmarks/soak.py ../shared/fer2013/test --part live --frames 2000
-    python benchmarks/soak.py ../shared/fer2013/test --part live --record    # recording meanwhile
+    python -m benchmarks.soak ../shared/fer2013/test
+    python -m benchmarks.soak ../shared/fer2013/test --part live --frames 2000
+    python -m benchmarks.soak ../shared/fer2013/test --part live --record    # recording meanwhile
 
 The live part reads the video in a loop as fast as it decodes; the window (gui.py on a private Xvfb screen,
 needs Xvfb and xdotool) plays a video of that many frames at 30 fps, so it takes frames/30 seconds.
@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def rss_mb(pid="self"):
@@ -47,7 +46,7 @@ class LoopedVideo:
     frame_count = None
 
     def __init__(self, path):
-        from capture import open_source
+        from emojify.capture import open_source
         self.open = lambda: open_source(str(path))
         self.source = self.open()
         self.fps, self.name = self.source.fps, self.source.name
@@ -65,9 +64,10 @@ class LoopedVideo:
 
 
 def soak_live(video, frames, record_dir=None):
-    from config import MODEL_PATH
-    from inference import load_model
-    from live import LiveSession, build_live_processor
+    from emojify.config import MODEL_PATH
+    from emojify.inference import load_model
+    from emojify.live import LiveSession
+    from emojify.processor import build_live_processor
 
     processor = build_live_processor(load_model(MODEL_PATH), (1280, 720), mirror=False)
     processor.emoji_on_faces = True
@@ -83,8 +83,8 @@ def soak_live(video, frames, record_dir=None):
 
     session.add_consumer(consume)
     if record_dir is not None:
-        from recorder import Recorder
-        recorder = session.add_consumer(Recorder(processor, record_dir, fps=30, stem="soak"))
+        from emojify.recorder import Recorder
+        recorder = session.add_consumer(Recorder(record_dir, fps=30, stem="soak"))
     session.start()
     started = time.perf_counter()
     if not done.wait(timeout=frames):  # a frame a second at the very least

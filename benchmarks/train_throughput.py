@@ -1,8 +1,8 @@
 """Training speed in images/s for several model and precision settings, each against the previous default
 (widths 32,64,128,384, Keras batch norm, float32, batch 64) measured in the same run.
 
-    python benchmarks/train_throughput.py
-    python benchmarks/train_throughput.py --rounds 3 --steps 60 --kernels
+    python -m benchmarks.train_throughput
+    python -m benchmarks.train_throughput --rounds 3 --steps 60 --kernels
 
 Each setting trains in its own process (a precision policy is global), rounds alternate the settings so that
 a busy moment of the machine hits all of them alike, and the median step time is what counts. --kernels adds
@@ -16,10 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 WIDE, NARROW = "32,64,128,384:1,2,2,2", "32,64,128,256:1,1,2,2"
 # name: (widths:convs, batch size, batch norm, precision)
@@ -40,11 +37,11 @@ def measure(spec, batch_size, norm, precision, steps):
     import numpy as np
 
     from emotions import NUM_CLASSES
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
     import_tensorflow()
     import keras
 
-    from training import compile_for_training, make_train_dataset
+    from emojify.training.schedule import compile_for_training, make_train_dataset
     keras.mixed_precision.set_global_policy(precision)
     if spec == "seed":
         from benchmarks.seed import build_seed_model
@@ -52,9 +49,8 @@ def measure(spec, batch_size, norm, precision, steps):
     else:
         from model import build_model
         widths, convs = ([int(v) for v in part.split(",")] for part in spec.split(":"))
-        settings = {"epochs": 30, "lr": 2e-3, "weight_decay": 0.05, "label_smoothing": 0.1}
         model = compile_for_training(build_model(widths=widths, convs_per_block=convs, fused_norm=norm == "fused"),
-                                     settings, steps_per_epoch=400)
+                                     steps_per_epoch=400, epochs=30, lr=2e-3)
     rng = np.random.default_rng(0)
     n = batch_size * 20
     data = make_train_dataset(rng.integers(0, 256, (n, 48, 48), dtype=np.uint8),

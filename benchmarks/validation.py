@@ -19,5 +19,5 @@ def make_parser(doc, model=True):
 
 def validation_faces(args):
     """(faces, labels) of the validation split that args (from make_parser) name."""
-    import dataset
+    from emojify import dataset
     return dataset.validation_faces(args.data / "train", args.val_split, args.split_seed)

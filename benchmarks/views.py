@@ -2,16 +2,13 @@
 the model (each member of an ensemble, and their average) with the 4 views inference.EmotionClassifier uses and
 with sets that add small rotations, zooms and 1-pixel shifts, each also mirrored.
 
-    python benchmarks/views.py ../shared/fer2013
+    python -m benchmarks.views ../shared/fer2013
 """
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
@@ -47,7 +44,7 @@ def view(faces, name):
 def main(argv=None):
     p = make_parser(__doc__)
     args = p.parse_args(argv)
-    from inference import ensemble_members, folded_inference, import_tensorflow, load_model
+    from emojify.inference import ensemble_members, folded_inference, import_tensorflow, load_model
     tf = import_tensorflow()
     x, y = validation_faces(args)
     x = x.astype(np.float32)

@@ -1,8 +1,8 @@
 """CPU the live window costs a laptop: process CPU seconds per wall second while gui.py plays a 30 fps
 640x480 video in a 1280x720 window on a private Xvfb screen (needs Xvfb and xdotool).
 
-    python benchmarks/window_cpu.py ../shared/fer2013/test
-    python benchmarks/window_cpu.py ../shared/fer2013/test --baseline /tmp/old-checkout   # same run, both
+    python -m benchmarks.window_cpu ../shared/fer2013/test
+    python -m benchmarks.window_cpu ../shared/fer2013/test --baseline /tmp/old-checkout   # same run, both
 
 Prints `faces=N cores=<ours>` per video, and `baseline_cores=... ratio=...` with --baseline.
 """
@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from emojify.config import ROOT
+
 
 
 def cpu_seconds(pid):

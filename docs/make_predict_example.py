@@ -1,6 +1,6 @@
 """Make the predict.py example of docs/PREDICT_EXAMPLE.md: three photos and a 5 s clip built from FER-2013 test faces.
 
-    python docs/make_predict_example.py ../shared/fer2013/test --dir demo
+    python -m docs.make_predict_example ../shared/fer2013/test --dir demo
     cd demo && python ../predict.py photos clip.mp4 --json faces.jsonl --csv faces.csv --annotate annotated
 
 Then copy demo/annotated/group.annotated.png to docs/predict_example.png.
@@ -11,8 +11,6 @@ from pathlib import Path
 
 import cv2
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None):

@@ -1,8 +1,8 @@
 """Take the README screenshots: the real window, 1280x720, on a private Xvfb screen, playing a test video.
 
-    python docs/make_screenshot.py ../shared/fer2013/test     # needs Xvfb and xdotool
-    python docs/make_screenshot.py ../shared/fer2013/test --faces happy,surprise,neutral --out docs/screenshot_three.png
-    python docs/make_screenshot.py ../shared/fer2013/test --faces happy,surprise,neutral --gui-args '--emoji on' \
+    python -m docs.make_screenshot ../shared/fer2013/test     # needs Xvfb and xdotool
+    python -m docs.make_screenshot ../shared/fer2013/test --faces happy,surprise,neutral --out docs/screenshot_three.png
+    python -m docs.make_screenshot ../shared/fer2013/test --faces happy,surprise,neutral --gui-args '--emoji on' \
         --keys r --after 12 --out docs/screenshot_recording.png
 """
 import argparse
@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None):

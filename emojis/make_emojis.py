@@ -1,6 +1,6 @@
 """Render the emoji PNGs in this folder from the Noto Color Emoji font.
 
-    apt-get install fonts-noto-color-emoji && python emojis/make_emojis.py
+    apt-get install fonts-noto-color-emoji && python -m emojis.make_emojis
 
 The font is a bitmap (CBDT) font drawn at its native 109 px size, then scaled to --size.
 """
@@ -11,7 +11,6 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 from emotions import EMOJI_CHARS, NO_FACE, NO_FACE_CHAR, UNSURE, UNSURE_CHAR, emoji_path  # noqa: E402
 
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf", "NotoColorEmoji.ttf")

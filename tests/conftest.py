@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[1]  # on sys.path through pytest.ini's pythonpath
 
 # pylibsrtp (under streamlit-webrtc, for webapp.py's live view) crashes the process when it is loaded after
 # TensorFlow; the web tests run webapp.py in this process, so it is loaded first wherever it is installed.
@@ -50,7 +49,7 @@ def fer_faces(fer_test_dir):
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """A real, small, untrained Keras model saved as .h5 like train.py does."""
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
     import_tensorflow()
     import keras
 

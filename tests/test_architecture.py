@@ -1,5 +1,7 @@
-"""The module layering of docs/ARCHITECTURE.md, and the error contract every script keeps."""
+"""The layout of docs/ARCHITECTURE.md (who may import whom, no loops, small modules), and the error contract
+every script keeps."""
 import ast
+import re
 import shutil
 import sys
 
@@ -7,58 +9,149 @@ import pytest
 
 from conftest import ROOT, run_script
 
+# The root holds the scripts users type and the two modules the card keeps there; the library is emojify/.
 SCRIPTS = {"gui", "train", "assemble", "predict", "evaluate", "webapp"}
+ROOT_MODULES = {"model", "emotions"}
 # Which project modules each library module may import (docs/ARCHITECTURE.md).
 ALLOWED = {
-    "config": set(),
-    "preflight": set(),
-    "errors": set(),
     "emotions": set(),
-    "atomic": set(),
-    "augment": set(),
-    "plots": {"atomic", "overlay"},
-    "quiet": set(),
-    "capture": {"errors", "quiet"},
-    "dataset": {"config", "emotions", "errors"},
-    "model": {"config", "emotions"},
-    "inference": {"config", "emotions", "errors", "quiet"},
-    "faces": {"config", "emotions", "errors", "quiet"},
-    "overlay": {"emotions", "errors"},
-    "live": {"calibration", "capture", "errors", "faces", "inference", "overlay"},
-    "calibration": {"emotions"},
-    "timeline": {"atomic", "emotions", "overlay", "plots"},
-    "recorder": {"atomic", "capture", "errors", "faces", "overlay", "timeline"},
-    "widgets": {"emotions", "overlay"},
-    "training": {"augment", "emotions", "inference"},
-    "cli": {"config", "errors", "inference"},
+    "model": {"emojify.config", "emotions"},
+    "emojify": set(),
+    "emojify.config": set(),
+    "emojify.preflight": set(),
+    "emojify.errors": set(),
+    "emojify.atomic": set(),
+    "emojify.quiet": set(),
+    "emojify.hints": set(),
+    "emojify.records": {"emotions"},
+    "emojify.capture": {"emojify.errors", "emojify.quiet"},
+    "emojify.dataset": {"emojify.config", "emojify.errors", "emotions"},
+    "emojify.detect": {"emojify.config", "emojify.errors", "emojify.quiet"},
+    "emojify.faces": {"emojify.detect", "emotions"},
+    "emojify.inference": {"emojify.config", "emojify.errors", "emojify.quiet", "emotions"},
+    "emojify.overlay": {"emojify.errors", "emotions"},
+    "emojify.plots": {"emojify.atomic", "emotions"},
+    "emojify.calibration": {"emotions"},
+    "emojify.cli": {"emojify.config", "emojify.errors", "emojify.inference"},
+    "emojify.processor": {"emojify.calibration", "emojify.detect", "emojify.faces", "emojify.hints",
+                          "emojify.inference", "emojify.overlay"},
+    "emojify.live": {"emojify.capture", "emojify.errors"},
+    "emojify.timeline": {"emojify.atomic", "emojify.overlay", "emojify.plots", "emotions"},
+    "emojify.recorder": {"emojify.atomic", "emojify.capture", "emojify.errors", "emojify.overlay", "emojify.records",
+                         "emojify.timeline"},
+    "emojify.training": set(),
+    "emojify.training.augment": set(),
+    "emojify.training.schedule": {"emojify.inference", "emojify.training", "emojify.training.augment", "emotions"},
+    "emojify.training.run": {"emojify", "emojify.atomic", "emojify.cli", "emojify.errors", "emojify.inference",
+                             "model"},
+    "emojify.window": set(),
+    "emojify.window.widgets": {"emotions"},
+    "emojify.window.controls": set(),
+    "emojify.window.statusbar": set(),
+    "emojify.window.picture": {"emojify.live"},
+    "emojify.window.view": {"emojify.live"},
+    "emojify.window.calibrating": {"emojify.live"},
+    "emojify.window.avatars": {"emojify.overlay"},
+    "emojify.window.panel": {"emojify.overlay", "emojify.window.widgets", "emotions"},
+    "emojify.window.recording": {"emojify.atomic", "emojify.errors", "emojify.live", "emojify.recorder"},
+    "emojify.window.app": {"emojify.capture", "emojify.config", "emojify.live", "emojify.plots", "emojify.recorder",
+                           "emojify.timeline", "emojify.window.avatars", "emojify.window.calibrating",
+                           "emojify.window.controls", "emojify.window.panel", "emojify.window.picture",
+                           "emojify.window.recording", "emojify.window.statusbar", "emojify.window.view",
+                           "emojify.window.widgets"},
 }
 
 
-def project_imports(path):
-    modules = {p.stem for p in ROOT.glob("*.py")}
+def module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def library():
+    """{dotted name: path} of every library module: emojify/ and the root modules."""
+    paths = [*ROOT.glob("emojify/**/*.py"), *(ROOT / f"{m}.py" for m in ROOT_MODULES)]
+    return {module_name(p): p for p in paths}
+
+
+def sources():
+    """Every .py file of the project outside tests/."""
+    return [p for p in ROOT.rglob("*.py") if not {"tests", ".git", ".venv"} & set(p.relative_to(ROOT).parts)]
+
+
+def project_imports(path, known):
+    """The project modules (of known) that path imports, anywhere in it (module level or inside functions)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            found |= {a.name.split(".")[0] for a in node.names}
+            found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found & modules
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found & known
+
+
+def test_the_root_holds_only_the_scripts_and_the_two_modules():
+    assert {p.stem for p in ROOT.glob("*.py")} == SCRIPTS | ROOT_MODULES
 
 
 def test_every_library_module_has_a_place_in_the_layers():
-    library = {p.stem for p in ROOT.glob("*.py")} - SCRIPTS
-    assert library == set(ALLOWED), "add new modules to docs/ARCHITECTURE.md and ALLOWED"
+    assert set(library()) == set(ALLOWED), "add new modules to docs/ARCHITECTURE.md and ALLOWED"
 
 
 @pytest.mark.parametrize("module", sorted(ALLOWED))
-def test_library_modules_import_only_the_layers_below(module):
-    assert project_imports(ROOT / f"{module}.py") <= ALLOWED[module]
+def test_library_modules_import_only_what_the_table_allows(module):
+    modules = library()
+    assert project_imports(modules[module], set(modules)) <= ALLOWED[module]
+
+
+def test_the_imports_form_no_loop():
+    graph = ALLOWED
+    state = {}
+
+    def visit(node, path):
+        if state.get(node) == "done":
+            return
+        assert state.get(node) != "open", f"import loop: {' -> '.join(path + [node])}"
+        state[node] = "open"
+        for nxt in graph[node]:
+            visit(nxt, path + [node])
+        state[node] = "done"
+
+    for module in graph:
+        visit(module, [])
 
 
 def test_no_module_imports_a_script():
-    users = [p for p in ROOT.rglob("*.py") if "tests" not in p.parts and ".git" not in p.parts]
-    offenders = {str(p.relative_to(ROOT)): project_imports(p) & SCRIPTS for p in users}
+    offenders = {str(p.relative_to(ROOT)): project_imports(p, SCRIPTS) for p in sources()}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_modules_classes_and_functions_stay_small():
+    big = []
+    for path in sources():
+        text = path.read_text()
+        limit = 200 if path == ROOT / "gui.py" else 350
+        if text.count("\n") > limit:
+            big.append(f"{path.name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            length = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.ClassDef) and length > 200 or \
+                    isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and length > 60:
+                big.append(f"{path.name}: {node.name} {length} lines")
+    assert big == []
+
+
+def test_only_the_window_uses_tk_and_only_through_the_session():
+    for path in sources():
+        tk = project_imports(path, {"tkinter", "tktooltip"}) or re.search(r"^\s*(from|import) (tkinter|tktooltip)",
+                                                                        path.read_text(), re.M)
+        in_window = path == ROOT / "gui.py" or (ROOT / "emojify" / "window") in path.parents
+        assert in_window or not tk, f"{path} imports tkinter"
+        if (ROOT / "emojify" / "window") in path.parents:
+            assert "processor." not in path.read_text(), f"{path} reaches into the processor"
+
+
+def test_nothing_outside_the_tests_edits_sys_path():
+    assert [p for p in sources() if "sys.path" in p.read_text()] == []
 
 
 @pytest.mark.parametrize("script, args", [
@@ -93,6 +186,7 @@ def test_a_missing_face_detector_is_one_error_line(tmp_path, tiny_model_path):
     app.mkdir()
     for path in ROOT.glob("*.py"):
         shutil.copy(path, app)
+    shutil.copytree(ROOT / "emojify", app / "emojify", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "emojis", app / "emojis")
     import subprocess
     result = subprocess.run([sys.executable, str(app / "gui.py"), "--source", "synth:64x64", "--model",
@@ -123,6 +217,6 @@ def test_missing_packages_are_one_error_line_and_exit_2(script, also):
 
 
 def test_only_what_is_missing_is_named():
-    import preflight
+    from emojify import preflight
     assert preflight.missing({"json": "json", "emojify_no_such_package": "no-such-package"}) == ["no-such-package"]
     assert preflight.missing(preflight.PACKAGES) == []

@@ -7,7 +7,7 @@ from conftest import make_face_folder, run_script
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
     import_tensorflow()
     import keras
 
@@ -31,7 +31,7 @@ def ensemble(members, tmp_path_factory):
 
 
 def test_members_become_one_model_file_that_scores_as_their_average(members, tmp_path):
-    from inference import EmotionClassifier, ensemble_members, load_model
+    from emojify.inference import EmotionClassifier, ensemble_members, load_model
     data = make_face_folder(tmp_path / "fer" / "train", per_class=10).parent
     out = tmp_path / "ensemble.h5"
     done = run_script("assemble.py", *map(str, members), "--out", str(out), "--data", str(data))
@@ -75,7 +75,7 @@ def test_bad_members_are_one_line_and_nothing_is_written(members, ensemble, tmp_
 
 
 def test_ensembles_count_as_their_members_and_file_i_picks_one(members, ensemble, tmp_path):
-    from inference import EmotionClassifier, ensemble_members, load_model
+    from emojify.inference import EmotionClassifier, ensemble_members, load_model
     grown = tmp_path / "grown.h5"
     done = run_script("assemble.py", str(ensemble), str(members[0]), "--out", str(grown))
     assert done.returncode == 0 and "3 members" in done.stdout, done.stderr

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-import atomic
+from emojify import atomic
 
 
 def test_success_replaces_the_file_and_leaves_no_temporary(tmp_path):

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from capture import Pacer, SourceError, open_source
+from emojify.capture import Pacer, SourceError, open_source
 
 
 def test_video_file_source(face_video):

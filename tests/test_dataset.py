@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-import dataset
+from emojify import dataset
 from emotions import EMOTIONS
 
 
@@ -58,8 +58,8 @@ def test_folder_errors_name_the_expected_layout(tmp_path):
 
 
 def test_csv_with_any_bytes_is_read_or_rejected_with_a_line_number(tmp_path):
-    from dataset import load_csv
-    from errors import DatasetError
+    from emojify.dataset import load_csv
+    from emojify.errors import DatasetError
     good = '3,"' + " ".join(["128"] * 48 * 48) + '",Training\n'
     odd = tmp_path / "odd.csv"
     odd.write_bytes(b"emotion,pixels,Usage\n" + good.encode() + b"\xff\xfe,\"1 2\",Training\n" + good.encode())

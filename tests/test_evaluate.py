@@ -12,7 +12,7 @@ from emotions import EMOTIONS
 
 @pytest.fixture(scope="module")
 def brightness_model(tmp_path_factory):
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
     import_tensorflow()
     import keras
     from keras import layers

@@ -5,9 +5,10 @@ import pytest
 
 from benchmarks.videos import background_frame, face_frame
 from emotions import EMOTIONS, NUM_CLASSES
-from faces import Face, FaceDetector, FaceTracker, FramePipeline, Smoother, crop_faces, iou
-from inference import EmotionClassifier, load_model
-from overlay import draw_faces
+from emojify.detect import FaceDetector, FaceTracker, crop_faces
+from emojify.faces import Face, FramePipeline, Smoother, iou
+from emojify.inference import EmotionClassifier, load_model
+from emojify.overlay import draw_faces
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_smoother_follows_a_face_and_forgets_a_new_one():
 
 
 def test_tracker_keeps_every_face_the_detector_finds(three_face_video):
-    from capture import open_source
+    from emojify.capture import open_source
     source = open_source(str(three_face_video))
     detector, tracker = FaceDetector(), FaceTracker(every=5)
     while True:
@@ -109,7 +110,7 @@ def test_a_still_face_is_classified_every_kth_frame_and_a_new_one_at_once(classi
 
 
 def test_fer_box_frames_the_face_as_fer_2013_does():
-    from faces import FER_LEFT, FER_TOP, FER_WIDTH, fer_box
+    from emojify.detect import FER_LEFT, FER_TOP, FER_WIDTH, fer_box
     x, y, w, side = fer_box((100, 80, 96, 96))
     assert w == side == round(96 / FER_WIDTH) and side > 96  # a little more of the head around the box
     assert x == round(100 - FER_LEFT * side) and y == round(80 - FER_TOP * side)

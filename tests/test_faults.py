@@ -214,7 +214,7 @@ def test_ctrl_c_at_any_moment_of_a_run_is_one_true_line(tmp_path):
 GUARDED = """
 import os, signal, sys, time
 sys.path.insert(0, {root!r})
-from cli import main_guard
+from emojify.cli import main_guard
 
 @main_guard
 def main(argv=None):

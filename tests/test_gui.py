@@ -143,18 +143,18 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     """In-process on the Xvfb screen: invoke the handler Tk runs for the window manager's close button."""
     import tkinter as tk
 
-    import gui
-    from inference import load_model
-    from live import build_live_processor
+    from emojify.inference import load_model
+    from emojify.processor import build_live_processor
+    from emojify.window.app import open_window
 
     monkeypatch.setenv("DISPLAY", display)
     root = tk.Tk()
-    app = gui.EmojifyApp(root, build_live_processor(load_model(tiny_model_path)), str(face_video), about="")
+    app = open_window(root, build_live_processor(load_model(tiny_model_path)), str(face_video), about="")
     deadline = time.time() + 30
-    while app.frames_shown < 5 and time.time() < deadline:
+    while app.view().frames_shown < 5 and time.time() < deadline:
         root.update()
         time.sleep(0.01)
-    assert app.frames_shown >= 5 and app.shown_emotion in (*EMOTIONS, UNSURE)
+    assert app.view().frames_shown >= 5 and app.view().shown in (*EMOTIONS, UNSURE)
     session = app.session
     assert session.source.cap.isOpened()
     root.tk.call(root.protocol("WM_DELETE_WINDOW"))

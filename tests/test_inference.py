@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from emotions import EMOTIONS
-from errors import ModelError
-from inference import EmotionClassifier, folded_inference, load_model
+from emojify.errors import ModelError
+from emojify.inference import EmotionClassifier, folded_inference, load_model
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,8 @@ def test_a_model_with_non_finite_weights_is_refused(tmp_path):
     import numpy as np
     import pytest
 
-    from errors import ModelError
-    from inference import import_tensorflow, load_model
+    from emojify.errors import ModelError
+    from emojify.inference import import_tensorflow, load_model
     import_tensorflow()
     from model import build_model
     model = build_model(widths=(8,), convs_per_block=1)

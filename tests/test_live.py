@@ -5,9 +5,10 @@ import time
 import numpy as np
 import pytest
 
-from capture import open_source
-from inference import load_model
-from live import LatestFrame, LiveSession, State, build_live_processor
+from emojify.capture import open_source
+from emojify.inference import load_model
+from emojify.live import LatestFrame, LiveSession, State
+from emojify.processor import build_live_processor
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +60,12 @@ def test_pause_stops_frames_and_mirror_redraws_the_frozen_one(model):
     session.pause()
     assert session.state is State.PAUSED
     time.sleep(0.2)  # a frame already read may still be on its way
-    latest.take()
+    last = latest.take()
     frozen = session.frames_processed
     time.sleep(0.5)
     assert session.frames_processed == frozen and latest.take() is None
 
-    before = session._last_raw.copy()
+    before = last.source.copy()  # the clean camera frame of the frozen picture
     session.set_mirror(True)  # while paused: the same frame comes again, mirrored
     assert wait_for(lambda: session.frames_processed == frozen + 1)
     shown = latest.take().image
@@ -116,7 +117,7 @@ def test_an_exception_on_a_worker_thread_is_an_error_state_not_a_hang(model, cap
 
 
 def test_a_camera_plugged_in_later_is_picked_up_without_a_restart(model):
-    from errors import SourceError
+    from emojify.errors import SourceError
     tries = []
 
     def opener():  # absent for the first two tries, like a webcam plugged in a little later

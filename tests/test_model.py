@@ -96,7 +96,7 @@ def test_plain_model_is_the_same_model_with_standard_layers_only(tmp_path):
 def test_an_ensemble_averages_its_members_and_loads_from_one_h5_file(tmp_path):
     import keras
 
-    from inference import EmotionClassifier, ensemble_members, folded_inference, load_model
+    from emojify.inference import EmotionClassifier, ensemble_members, folded_inference, load_model
     from model import build_ensemble
     keras.utils.set_random_seed(6)
     members = [_trained_looking(build_model(widths=(8, 16), convs_per_block=1), 6),

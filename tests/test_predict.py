@@ -96,15 +96,16 @@ def test_no_detect_treats_each_image_as_a_face(inputs, tiny_model_path, tmp_path
     assert result.returncode == 0, result.stderr
     records = read_jsonl(tmp_path / "r.jsonl")
     assert [r["box"] for r in records] == [[0, 0, 48, 48]] * 2
-    from faces import Face
-    from overlay import COLORS, shown_as
+    from emojify.faces import Face
+    from emojify.overlay import shown_as
+    from emotions import COLORS
     annotated = cv2.imread(str(tmp_path / "ann" / "happy.annotated.png"))
     assert annotated.shape == (240, 240, 3)  # enlarged from 48x48 so that the label can be read
     face = Face(records[0]["box"], np.array([records[0]["probabilities"][e] for e in EMOTIONS]))
     label_color = np.array(COLORS[shown_as(face)])  # grey for a face the (untrained) model is not sure about
     label_rows = annotated[:40, 5:120].reshape(-1, 3).astype(int)
     assert (np.abs(label_rows - label_color).sum(axis=1) < 40).sum() > 500  # the label, inside the picture
-    from inference import EmotionClassifier, load_model
+    from emojify.inference import EmotionClassifier, load_model
     crop = cv2.imread(str(inputs["crops"] / "happy.jpg"), cv2.IMREAD_GRAYSCALE)
     expected = EmotionClassifier(load_model(tiny_model_path))(crop[None])[0]
     np.testing.assert_allclose([records[0]["probabilities"][e] for e in EMOTIONS], expected, atol=1e-4)

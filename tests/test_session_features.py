@@ -9,15 +9,17 @@ import cv2
 import numpy as np
 import pytest
 
-from capture import open_source
+from emojify.capture import open_source
 from conftest import ROOT
 from emotions import EMOTIONS, UNSURE
-from faces import Face, Smoother, capture_hint
-from inference import load_model
-from live import LiveSession, State, build_live_processor
-from overlay import load_emojis, shown_as
-from recorder import Recorder, unfinished_recordings
-from timeline import Timeline, summary_lines
+from emojify.faces import Face, Smoother
+from emojify.hints import capture_hint
+from emojify.inference import load_model
+from emojify.live import LiveSession, State
+from emojify.processor import build_live_processor
+from emojify.overlay import load_emojis, shown_as
+from emojify.recorder import Recorder, unfinished_recordings
+from emojify.timeline import Timeline, summary_lines
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def read(processor, face, n=16):
 @pytest.mark.parametrize("resting", ["neutral/PublicTest_1153675.jpg", "neutral/PublicTest_12186348.jpg"])
 def test_calibration_makes_a_resting_face_read_neutral_and_keeps_clear_expressions(fer_test_dir, resting):
     """A neutral face that the shipped model reads sad (or angry), then clearly happy and surprised faces."""
-    from config import MODEL_PATH
+    from emojify.config import MODEL_PATH
     processor = build_live_processor(load_model(MODEL_PATH), (640, 480))
     rest = cv2.imread(str(fer_test_dir / resting), cv2.IMREAD_GRAYSCALE)
     clear = {"happy": ["happy/PublicTest_10248771.jpg", "happy/PublicTest_11060787.jpg"],
@@ -151,7 +153,7 @@ def test_the_timeline_keeps_the_last_minute_and_sums_up_each_face(three_face_vid
 
 def test_recording_writes_a_video_browsers_play_a_log_and_a_summary(face_video, tiny, tmp_path):
     recorders = []
-    run_session(face_video, tiny, lambda p: [recorders.append(Recorder(p, tmp_path, fps=30, stem="clip"))
+    run_session(face_video, tiny, lambda p: [recorders.append(Recorder(tmp_path, fps=30, stem="clip"))
                                              or recorders[0]])
     result = recorders[0].stop()
     assert result.ok, result.message
@@ -175,13 +177,14 @@ def test_a_killed_recording_leaves_a_readable_log_and_a_reported_partial_video(f
     script = f"""
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from capture import open_source
-from inference import load_model
-from live import LiveSession, build_live_processor
-from recorder import Recorder
+from emojify.capture import open_source
+from emojify.inference import load_model
+from emojify.live import LiveSession
+from emojify.processor import build_live_processor
+from emojify.recorder import Recorder
 processor = build_live_processor(load_model({str(tiny_model_path)!r}), (640, 480))
 session = LiveSession(lambda: open_source({str(face_video)!r}), processor)
-session.add_consumer(Recorder(processor, {str(tmp_path)!r}, stem="killed"))
+session.add_consumer(Recorder({str(tmp_path)!r}, stem="killed"))
 session.start()
 print("recording", flush=True)
 time.sleep(60)

@@ -35,7 +35,7 @@ def test_one_epoch_end_to_end(tmp_path):
     assert record["test_n"] == 21 and 0 <= record["test_accuracy"] <= 1
     assert record["settings"]["epochs"] == 1
     assert cv2.imread(str(run / "curves.png")) is not None
-    from inference import load_model
+    from emojify.inference import load_model
     first = load_model(out)
     assert first.output_shape == (None, NUM_CLASSES)
 
@@ -125,7 +125,7 @@ def test_missing_or_wrong_data_layout(tmp_path):
 def test_a_resumed_run_draws_new_batches():
     import numpy as np
 
-    import training
+    import emojify.training.schedule as training
     x = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
     ids = np.zeros((64, NUM_CLASSES), np.float32)
     ids[:, 0] = np.arange(64)  # target rows pass through unchanged, so they show the order the images came in
@@ -144,8 +144,8 @@ def test_mixup_blends_images_and_targets_alike():
     import numpy as np
     import tensorflow as tf
 
-    import augment
-    import training
+    from emojify.training import augment
+    import emojify.training.schedule as training
     values = np.arange(8, dtype=np.float32) * 30  # image i is flat gray 30 * i, its target class i % 7
     images = tf.constant(np.broadcast_to(values[:, None, None, None], (8, 48, 48, 1)))
     targets = tf.one_hot(np.arange(8) % 7, NUM_CLASSES)
@@ -206,17 +206,18 @@ def test_fresh_discards_the_old_checkpoint(tmp_path):
 def test_a_diverging_loss_stops_training_and_saves_no_checkpoint(tmp_path):
     import numpy as np
 
-    import train
-    from inference import import_tensorflow
+    from emojify.inference import import_tensorflow
+    from emojify.training.run import Run, Settings, epoch_recorder
+    from emojify.training.schedule import compile_for_training
     from model import build_model
     import_tensorflow()
-    run = train.Run(tmp_path / "run")
-    run.record = {"settings": {}, "history": [], "finished": False, "train_seconds": 0.0}
-    model = train.compile_for_training(build_model(widths=(8,), convs_per_block=1),
-                                       {"epochs": 3, "lr": 1e-3, "weight_decay": 0.0, "label_smoothing": 0.0}, 4)
+    run = Run(tmp_path / "run")
+    run.start(Settings(data=str(tmp_path), epochs=3))
+    model = compile_for_training(build_model(widths=(8,), convs_per_block=1), 4, epochs=3, lr=1e-3,
+                                 weight_decay=0.0, label_smoothing=0.0)
     x = np.random.default_rng(0).integers(0, 256, (64, 48, 48, 1)).astype(np.float32)
     y = np.full((64, NUM_CLASSES), np.nan, np.float32)  # targets that make the loss NaN from the first batch
-    recorder = train.epoch_recorder(run)
+    recorder = epoch_recorder(run)
     model.fit(x, y, batch_size=16, epochs=3, callbacks=[recorder], verbose=0)
     assert recorder.diverged == 1 and run.record["history"] == []
     assert not list((tmp_path / "run").glob("checkpoint*.keras"))
@@ -292,8 +293,8 @@ def test_ctrl_c_in_the_first_epoch_says_what_is_true(tmp_path):
 
 
 def test_the_time_left_ignores_an_epoch_the_machine_slept_through():
-    import train
+    from emojify.training.run import progress_line
     history = [{"epoch": e, "seconds": 60.0, "loss": 1.2, "accuracy": 0.6} for e in range(1, 22)]
     history.append({"epoch": 22, "seconds": 749.0, "loss": 1.2, "accuracy": 0.6})
-    line = train.progress_line(history, images=25837, epochs=200)
+    line = progress_line(history, images=25837, epochs=200)
     assert line.startswith("epoch 22/200: 749 s, 34 images/s") and line.endswith("2 h 58 min left")

@@ -1,7 +1,7 @@
 """Recording a live session: the annotated picture as a WebM video that web browsers play, a JSON-lines log
 of every face (the fields of predict.py's records, plus face id), and a summary of the recording.
 
-    recorder = Recorder(processor, folder, fps=source.fps)
+    recorder = Recorder(folder, fps=source.fps)
     session.add_consumer(recorder)       # frames go to a writer thread; the live loop never waits on it
     ...
     session.remove_consumer(recorder); result = recorder.stop()
@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from atomic import LineFile
-from capture import WEB_VIDEO_SUFFIX, VideoWriter
-from errors import OutputError, os_reason
-from faces import face_records, json_line
-from overlay import draw_faces
-from timeline import Timeline, save_summary
+from emojify.atomic import LineFile
+from emojify.capture import WEB_VIDEO_SUFFIX, VideoWriter
+from emojify.errors import OutputError, os_reason
+from emojify.records import face_records, json_line
+from emojify.overlay import draw_faces
+from emojify.timeline import Timeline, save_summary
 
 PARTIAL = ".partial"
 
@@ -56,8 +56,8 @@ class Recorder:
 
     QUEUE = 60  # frames waiting for the writer (2 s at 30 fps); beyond that, frames are dropped and counted
 
-    def __init__(self, processor, folder, fps=30.0, source_name="camera", stem=None):
-        self.processor, self.fps, self.source_name = processor, float(fps), source_name
+    def __init__(self, folder, fps=30.0, source_name="camera", stem=None):
+        self.fps, self.source_name = float(fps), source_name
         self.folder = Path(folder)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -104,9 +104,8 @@ class Recorder:
                 self.error = f"recording stopped: cannot write {self.log_path}: {os_reason(e)}"
         if not n:
             return
-        emojis = self.processor.emojis if self.processor.emoji_on_faces else None
         try:  # the picture itself is not queued: only what the writer draws from
-            self._queue.put_nowait((live.source, live.result.faces, n + self._owed, emojis))
+            self._queue.put_nowait((live.source, live.result.faces, n + self._owed, live.emojis))
             self._owed = 0
         except queue.Full:  # the disk or the encoder cannot keep up: the picture must not wait for them; its
             self.dropped += 1  # frames go to the next picture queued, so the video stays on the clock

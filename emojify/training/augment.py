@@ -59,10 +59,50 @@ def random_erase(images, p=0.5, min_area=0.02, max_area=0.15):
     return tf.where(inside[..., None], fill[..., None], images)
 
 
-def augment_batch(images):
-    """uint8 or float [B, H, W, 1] -> augmented float32 in 0-255."""
-    images = tf.cast(images, tf.float32)
-    return random_erase(random_light(random_affine(images)))
+def _blur(images):
+    """A 5x5 Gaussian blur (sigma 1) of float32 [B, H, W, 1]."""
+    g = tf.constant([0.054, 0.244, 0.403, 0.244, 0.054])
+    kernel = (g[:, None] * g[None, :])[:, :, None, None]
+    padded = tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], "SYMMETRIC")
+    return tf.nn.conv2d(padded, kernel, 1, "VALID")
+
+
+def _some(b, p):
+    """A [B, 1, 1, 1] mask choosing a fraction p of the batch."""
+    return tf.cast(tf.random.uniform([b, 1, 1, 1]) < p, tf.float32)
+
+
+def random_camera(images, p=0.25):
+    """What other cameras do to a face, each with probability p per image: gamma, a light gradient across the
+    face, blur, a low-resolution crop, sensor noise and JPEG compression. images: float32 [B, H, W, 1], 0-255."""
+    shape = tf.shape(images)
+    b, h, w = shape[0], shape[1], shape[2]
+    gamma = tf.exp(tf.random.uniform([b, 1, 1, 1], -0.6, 0.6))
+    x = images + _some(b, p) * (255.0 * tf.pow(images / 255.0 + 1e-6, gamma) - images)
+    ys = tf.linspace(-0.5, 0.5, h)[None, :, None, None]
+    xs = tf.linspace(-0.5, 0.5, w)[None, None, :, None]
+    slope = tf.random.uniform([b, 2, 1, 1, 1], -60.0, 60.0)
+    x = x + _some(b, p) * (slope[:, 0] * xs + slope[:, 1] * ys)
+    x = tf.clip_by_value(x, 0.0, 255.0)
+    x = x + _some(b, p) * tf.random.uniform([b, 1, 1, 1]) * (_blur(x) - x)
+    side = tf.random.uniform([], 20, 44, tf.int32)  # one size per batch: faces seen at this many pixels
+    low = tf.image.resize(tf.image.resize(x, [side, side], "area"), [h, w], "bilinear")
+    x = x + _some(b, p) * (low - x)
+    x = x + _some(b, p) * tf.random.normal(shape, 0.0, 1.0) * tf.random.uniform([b, 1, 1, 1], 0.0, 8.0)
+    x = tf.clip_by_value(x, 0.0, 255.0)
+    quality = tf.random.uniform([b], 30, 90, tf.int32)
+    jpeg = tf.map_fn(lambda a: tf.cast(tf.image.adjust_jpeg_quality(tf.cast(a[0], tf.uint8), a[1]), tf.float32),
+                     (tf.round(x), quality), fn_output_signature=tf.float32)
+    jpeg = tf.ensure_shape(jpeg, images.shape)
+    return x + _some(b, p) * (jpeg - x)
+
+
+def augment_batch(images, camera=False):
+    """uint8 or float [B, H, W, 1] -> augmented float32 in 0-255; camera: also random_camera."""
+    images = random_affine(tf.cast(images, tf.float32))
+    if camera:
+        images = random_camera(images)
+    return random_erase(random_light(images))
 
 
 def mix(images, targets, alpha):

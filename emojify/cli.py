@@ -6,9 +6,9 @@ import sys
 import threading
 from pathlib import Path
 
-from config import ROOT
-from errors import AppError
-from inference import VIEWS
+from emojify.config import ROOT
+from emojify.errors import AppError
+from emojify.inference import VIEWS
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

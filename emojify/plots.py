@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from atomic import atomic_path
+from emojify.atomic import atomic_path
 
 COLORS = {"accuracy": (31, 119, 180), "val_accuracy": (255, 127, 14), "loss": (44, 160, 44),
           "val_loss": (214, 39, 40)}
@@ -106,7 +106,7 @@ def plot_summary(summary, path, width=760, row=44):
 def summary_chart(summary, width=760, row=44):
     """A session summary (timeline.Timeline.summary) as one bar per face id: its share of time per emotion,
     in the app's emotion colours, labelled with the time in view. Returns a Pillow image."""
-    from overlay import COLORS
+    from emotions import COLORS
     faces = summary["faces"]
     font, bold = _font(13), _font(15)
     left, top = 90, 44

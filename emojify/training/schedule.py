@@ -2,19 +2,19 @@
 optimizer schedule, seeding and distillation targets."""
 
 
-def make_train_dataset(x, y, batch_size, seed, mixup=0.0):
+def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=False):
     """uint8 faces [N, 48, 48] + labels (or [N, classes] target rows) -> shuffled, augmented batches (tf.data).
 
     mixup > 0: each image is blended with another of its batch, and its target the same way, by a weight
-    drawn from Beta(mixup, mixup)."""
+    drawn from Beta(mixup, mixup). camera: also what other cameras do to a face (augment.random_camera)."""
     import tensorflow as tf
 
-    import augment
+    from emojify.training import augment
     from emotions import NUM_CLASSES
     soft = y.ndim == 2
 
     def augment_and_encode(images, labels):
-        images = augment.augment_batch(images)
+        images = augment.augment_batch(images, camera=camera)
         targets = labels if soft else tf.one_hot(labels, NUM_CLASSES)
         if mixup > 0:
             images, targets = augment.mix(images, targets, mixup)
@@ -43,7 +43,7 @@ def soft_targets(x, y, teachers, weight):
     import numpy as np
 
     from emotions import NUM_CLASSES
-    from inference import EmotionClassifier, predict_probs
+    from emojify.inference import EmotionClassifier, predict_probs
     taught = np.mean([predict_probs(EmotionClassifier(t, views=4), x) for t in teachers], axis=0)
     print(f"The teachers agree with the labels on {np.mean(taught.argmax(1) == y):.1%} of the training images.")
     return (weight * taught + (1 - weight) * np.eye(NUM_CLASSES)[y]).astype(np.float32)
@@ -57,16 +57,16 @@ def make_eval_dataset(x, y, batch_size=256):
         lambda i, l: (i, tf.one_hot(l, NUM_CLASSES)))
 
 
-def compile_for_training(model, settings, steps_per_epoch):
-    """AdamW with a one-epoch warm-up then cosine decay, label-smoothed cross-entropy."""
+def compile_for_training(model, steps_per_epoch, epochs, lr, weight_decay=0.05, label_smoothing=0.1):
+    """AdamW with a one-epoch warm-up to lr then cosine decay over the epochs, label-smoothed cross-entropy."""
     import keras
-    total = steps_per_epoch * settings["epochs"]
+    total = steps_per_epoch * epochs
     warmup = min(steps_per_epoch, total // 10)
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=settings["lr"] / 20, decay_steps=total - warmup, alpha=0.01,
-        warmup_target=settings["lr"], warmup_steps=warmup)
+        initial_learning_rate=lr / 20, decay_steps=total - warmup, alpha=0.01, warmup_target=lr,
+        warmup_steps=warmup)
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings["weight_decay"]),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings["label_smoothing"]),
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"])
     return model

@@ -6,19 +6,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from emotions import DISPLAY_NAMES, EMOTIONS, NO_FACE, UNSURE, emoji_path
-from errors import ResourceError
-
-# Box colour per emotion (BGR), shared by the live view and annotated copies.
-COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
-          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255), UNSURE: (150, 150, 150)}
-
-
-def rgb_hex(emotion):
-    """An emotion's colour as '#rrggbb', for Tk widgets."""
-    b, g, r = COLORS[emotion]
-    return f"#{r:02x}{g:02x}{b:02x}"
-
+from emojify.errors import ResourceError
+from emotions import COLORS, DISPLAY_NAMES, EMOTIONS, NO_FACE, UNSURE, emoji_path, heading
 
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf", "Arial Bold.ttf")
 
@@ -140,7 +129,7 @@ def draw_panel(face, emojis, height, width=260, fps=None):
     paste_rgba(panel, emojis[look], (width - side) // 2, pad, side)
     image = Image.fromarray(cv2.cvtColor(panel, cv2.COLOR_BGR2RGB))
     draw = ImageDraw.Draw(image)
-    title = ("Not sure" if look == UNSURE else DISPLAY_NAMES[look]) if face is not None else "No face"
+    title = heading(look)
     big, small = label_font(max(14, height // 20)), label_font(max(10, height // 36))
     y = pad + side + 8
     draw.text(((width - draw.textlength(title, font=big)) / 2, y), title, font=big, fill=(20, 20, 20))

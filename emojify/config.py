@@ -3,7 +3,7 @@ from pathlib import Path
 
 VERSION = "1.1"
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # the repository: model, face detector, emoji, docs
 MODEL_PATH = ROOT / "model.h5"
 CASCADE_PATH = ROOT / "haarcascade_frontalface_default.xml"
 

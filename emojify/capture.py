@@ -17,8 +17,8 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from errors import SourceError  # noqa: E402  (callers catch it as capture.SourceError too)
-from quiet import quiet_opencv, quiet_stderr  # noqa: E402
+from emojify.errors import SourceError  # noqa: E402  (callers catch it as capture.SourceError too)
+from emojify.quiet import quiet_opencv, quiet_stderr  # noqa: E402
 
 
 class VideoSource:

@@ -5,7 +5,7 @@ import tkinter as tk
 from PIL import ImageTk
 
 from emotions import DISPLAY_NAMES, EMOTIONS
-from overlay import rgb_hex
+from emotions import rgb_hex
 
 
 class EmotionBars(tk.Canvas):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL
+from emojify.config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL
 from emotions import EMOTIONS, NUM_CLASSES
-from errors import ModelError
-from quiet import quiet_stderr
+from emojify.errors import ModelError
+from emojify.quiet import quiet_stderr
 
 
 def import_tensorflow():
@@ -91,6 +91,12 @@ def folded_inference(model):
         if any(run is None for run in runs):
             return None
         return lambda x: tf.add_n([run(x) for run in runs]) / len(runs)
+    steps = _folded_steps(model, tf)
+    return None if steps is None else (lambda x: _run_steps(steps, x, tf))
+
+
+def _folded_steps(model, tf):
+    """The model's layers as a list of folded steps, or None where a layer is not one folded_inference knows."""
     import keras
     from keras import layers as L
 
@@ -101,6 +107,9 @@ def folded_inference(model):
             steps.append(("affine", float(layer.scale), float(layer.offset)))
         elif isinstance(layer, L.Dropout):
             pass
+        elif (isinstance(layer, L.LayerNormalization) and not layer.center and not layer.scale
+              and sorted(a % 4 for a in layer.axis) == [1, 2, 3]):
+            steps.append(("standardize", float(layer.epsilon)))
         elif isinstance(layer, L.Conv2D):
             bn = stack[i + 1] if i + 1 < len(stack) else None
             act = stack[i + 2] if i + 2 < len(stack) else None
@@ -134,23 +143,26 @@ def folded_inference(model):
         i += 1
     if not steps or steps[-1][0] != "dense":
         return None
+    return steps
 
-    def run(x):
-        for step in steps:
-            kind = step[0]
-            if kind == "affine":
-                x = x * step[1] + step[2]
-            elif kind == "conv":
-                x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, step[1], step[3], step[4]), step[2]))
-            elif kind == "pool":
-                x = tf.nn.max_pool2d(x, step[1], step[2], step[3])
-            elif kind == "mean":
-                x = tf.reduce_mean(x, axis=[1, 2])
-            else:
-                x = tf.nn.softmax(tf.matmul(x, step[1]) + step[2])
-        return x
 
-    return run
+def _run_steps(steps, x, tf):
+    for step in steps:
+        kind = step[0]
+        if kind == "affine":
+            x = x * step[1] + step[2]
+        elif kind == "standardize":
+            mean, var = tf.nn.moments(x, axes=[1, 2, 3], keepdims=True)
+            x = (x - mean) * tf.math.rsqrt(var + step[1])
+        elif kind == "conv":
+            x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, step[1], step[3], step[4]), step[2]))
+        elif kind == "pool":
+            x = tf.nn.max_pool2d(x, step[1], step[2], step[3])
+        elif kind == "mean":
+            x = tf.reduce_mean(x, axis=[1, 2])
+        else:
+            x = tf.nn.softmax(tf.matmul(x, step[1]) + step[2])
+    return x
 
 
 VIEWS = (1, 2, 4)  # see EmotionClassifier

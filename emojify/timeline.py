@@ -5,9 +5,9 @@ import json
 import threading
 from collections import deque
 
-from atomic import write_text
+from emojify.atomic import write_text
 from emotions import EMOTIONS, UNSURE
-from overlay import shown_as
+from emojify.overlay import shown_as
 
 NAMES = (*EMOTIONS, UNSURE)
 MAX_GAP = 0.5  # seconds: a longer gap between frames (paused, source lost) counts as no time at all
@@ -111,5 +111,5 @@ def save_summary(summary, json_path, png_path=None):
     """The summary as JSON (and a bar chart PNG), each written whole or not at all."""
     write_text(json_path, json.dumps(summary, indent=1))
     if png_path is not None:
-        from plots import plot_summary
+        from emojify.plots import plot_summary
         plot_summary(summary, png_path)

@@ -1,0 +1,137 @@
+"""Where the faces are: FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between
+detections), and fer_box and crop_faces (boxes -> 48x48 faces framed as FER-2013's)."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emojify.config import CASCADE_PATH, FACE_SIZE
+from emojify.errors import ResourceError
+from emojify.quiet import quiet_opencv
+
+
+class FaceDetector:
+    """Haar cascade run on a downscaled grayscale frame; boxes come back in full-frame pixels.
+
+    Faces in a webcam frame are large, so detecting at `detect_width` pixels wide finds the same faces
+    as the full frame at a fraction of the cost.
+    """
+
+    def __init__(self, cascade_path=CASCADE_PATH, detect_width=320, scale_factor=1.1, min_neighbors=5,
+                 min_face=0.2):
+        self.cascade_path = Path(cascade_path)
+        with quiet_opencv():  # our message below, not OpenCV's
+            self.cascade = cv2.CascadeClassifier(str(cascade_path))
+        if self.cascade.empty():
+            raise ResourceError(f"cannot load the face detector {cascade_path}; "
+                                "restore haarcascade_frontalface_default.xml from the repository.")
+        if not 0 < min_face < 1:
+            raise ValueError(f"min_face is a fraction of the frame's shorter side; received {min_face!r}.")
+        self.detect_width = detect_width
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_face = min_face
+
+    def __call__(self, gray):
+        h, w = gray.shape[:2]
+        scale = 1.0
+        if self.detect_width and w > self.detect_width:
+            scale = self.detect_width / w
+            gray = cv2.resize(gray, (self.detect_width, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        side = max(24, int(min(gray.shape[:2]) * self.min_face))
+        boxes = self.cascade.detectMultiScale(gray, scaleFactor=self.scale_factor,
+                                              minNeighbors=self.min_neighbors, minSize=(side, side))
+        if len(boxes) == 0:
+            return np.zeros((0, 4), np.int32)
+        boxes = np.round(np.asarray(boxes, np.float64) / scale).astype(np.int32)
+        return boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")]  # largest (main) face first
+
+
+class FaceTracker:
+    """A FaceDetector run on the whole frame every `every` frames; in between, each face is followed by
+    matching its patch from the last detection inside a window around its last box, at `track_px` scale.
+
+    Faces barely move between frames, so a template match costs a fraction of a millisecond where a Haar
+    search around the face costs several; a new face appears at the next full detection, at most `every`
+    frames later, and a face whose match score drops below `min_score` is let go until then.
+    """
+
+    def __init__(self, detector=None, every=8, margin=0.25, track_px=32, min_score=0.6):
+        self.detector = detector or FaceDetector()
+        self.every, self.margin, self.track_px, self.min_score = every, margin, track_px, min_score
+        self.reset()
+
+    def reset(self):
+        self.boxes = np.zeros((0, 4), np.int32)
+        self.templates = []
+        self.count = 0
+
+    def __call__(self, gray):
+        if self.count % self.every == 0 or not len(self.boxes):
+            self.boxes = self.detector(gray)
+            self.templates = list(crop_faces(gray, self.boxes, self.track_px))
+            self.count = 1
+            return self.boxes
+        self.count += 1
+        boxes, templates = [], []
+        for box, template in zip(self.boxes, self.templates):
+            moved = self._follow(gray, box, template)
+            if moved is not None:
+                boxes.append(moved)
+                templates.append(template)
+        self.boxes = np.array(boxes, np.int32).reshape(-1, 4)
+        self.templates = templates
+        return self.boxes
+
+    def _follow(self, gray, box, template):
+        x, y, w, h = (int(v) for v in box)
+        pad = int(self.margin * w)
+        x0, y0 = max(x - pad, 0), max(y - pad, 0)
+        x1, y1 = min(x + w + pad, gray.shape[1]), min(y + h + pad, gray.shape[0])
+        scale = self.track_px / w
+        window = cv2.resize(gray[y0:y1, x0:x1], (max(self.track_px, round((x1 - x0) * scale)),
+                                                 max(self.track_px, round((y1 - y0) * scale))),
+                            interpolation=cv2.INTER_AREA)
+        scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+        if best < self.min_score:
+            return None
+        return [x0 + round(bx / scale), y0 + round(by / scale), w, h]
+
+
+def crop_faces(gray, boxes, size=FACE_SIZE, out=None):
+    """Cut each (x, y, w, h) box from a gray frame and resize it to size x size -> uint8 [N, size, size].
+
+    A box reaching past the frame's edge is filled with the edge's pixels, so the face keeps its shape."""
+    n = len(boxes)
+    if out is None or len(out) < n:
+        out = np.empty((n, size, size), np.uint8)
+    height, width = gray.shape[:2]
+    for i, (x, y, w, h) in enumerate(boxes):
+        x, y, w, h = int(x), int(y), max(int(w), 1), max(int(h), 1)
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x1 <= x0 or y1 <= y0:
+            out[i] = 0
+            continue
+        face = gray[y0:y1, x0:x1]
+        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+            face = cv2.copyMakeBorder(face, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE)
+        interp = cv2.INTER_AREA if face.shape[0] > size else cv2.INTER_LINEAR
+        cv2.resize(face, (size, size), dst=out[i], interpolation=interp)
+    return out[:n]
+
+
+# Where a FER-2013 face lies around the Haar box, in units of the FER crop's side: the box starts this far
+# right and down of the crop's corner and is this wide (medians over validation faces framed and detected
+# as evaluate.py --detect does; benchmarks/crop_alignment.py measures them).
+FER_LEFT, FER_TOP, FER_WIDTH = 0.016, 0.021, 0.958
+
+
+def fer_box(box, left=FER_LEFT, top=FER_TOP, width=FER_WIDTH):
+    """The square around a detector box that frames the face as FER-2013's crops do (what the model learned).
+
+    left, top, width: where the detector box lies in that square, in units of its side
+    (benchmarks/crop_alignment.py measures them)."""
+    x, y, w, h = box
+    side = w / width
+    return (int(round(x - left * side)), int(round(y - top * side)), int(round(side)), int(round(side)))

@@ -1,0 +1,1 @@
+"""Training beyond the model itself: augmentation, the schedule and the run folder."""

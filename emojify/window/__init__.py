@@ -1,0 +1,1 @@
+"""The Tk window, one module per part; app.py assembles them."""
