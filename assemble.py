@@ -8,15 +8,15 @@ The members come from train.py runs with different --seed and the same --split-s
 all its members, FILE[i] as its member i (from 0, as benchmarks/ensembles.py lists them). With --data, each
 member and the ensemble are scored (4 views) on the validation images train.py held out, never on test/.
 """
-import re
-import shutil
-import sys
-import time
-from pathlib import Path
-
 from emojify import preflight
 
-preflight.require()
+preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from emojify import atomic
 from emojify.cli import main_guard, make_parser

@@ -33,9 +33,10 @@ UNSURE_CHAR = "\U0001F914"    # thinking face: the model cannot tell between emo
 UNSURE_HEADING = "Not sure"   # the heading of a face shown as UNSURE
 NO_FACE_HEADING = "No face"
 
-# One colour per emotion (BGR), for boxes, bars and charts everywhere; UNSURE in grey.
+# One colour per emotion (BGR), for boxes, bars and charts everywhere; UNSURE in grey, which no emotion
+# comes near (neutral is a blue-green, not a lighter grey).
 COLORS = {"angry": (40, 40, 220), "disgust": (40, 150, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
-          "neutral": (200, 200, 200), "sad": (200, 120, 40), "surprise": (0, 140, 255), UNSURE: (150, 150, 150)}
+          "neutral": (190, 175, 95), "sad": (200, 120, 40), "surprise": (0, 140, 255), UNSURE: (150, 150, 150)}
 
 EMOJI_DIR = Path(__file__).resolve().parent / "emojis"
 

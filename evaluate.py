@@ -7,13 +7,13 @@
 DATA is a folder of emotion subfolders (any subset of the seven emotions; images of any size or colour)
 or the original fer2013.csv.
 """
-import json
-import sys
-from pathlib import Path
-
 from emojify import preflight
 
-preflight.require()
+preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np
 
@@ -41,31 +41,6 @@ def per_class_scores(matrix, labels, present):
         scores[labels[i]] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
                              "f1": round(float(f1), 4), "support": int(support)}
     return scores
-
-
-def detect_faces(items):
-    """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
-    from emojify.dataset import read_labelled, to_gray
-    from emojify.detect import FaceDetector, crop_faces, fer_box
-    # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
-    detector = FaceDetector(detect_width=640, min_face=0.1)
-    faces, labels, paths, skipped, no_face = [], [], [], [], []
-    for label, path in items:
-        image = read_labelled(path)
-        if image is None:
-            skipped.append((str(path), "not a readable image"))
-            continue
-        gray = to_gray(image)
-        boxes = detector(gray)
-        if not len(boxes):
-            no_face.append(str(path))
-            continue
-        faces.append(crop_faces(gray, [fer_box(boxes[0])], FACE_SIZE)[0])
-        labels.append(label)
-        paths.append(str(path))
-    if not faces:
-        return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), np.zeros(0, np.int32), paths, skipped, no_face
-    return np.stack(faces), np.asarray(labels, np.int32), paths, skipped, no_face
 
 
 def ms_per_face(classifier, runs=50):
@@ -144,7 +119,7 @@ def main(argv=None):
     model = load_model(args.model)
     no_face = []
     if args.detect:
-        faces, labels, paths, skipped, no_face = detect_faces(dataset.list_folder(args.data))
+        faces, labels, paths, skipped, no_face = dataset.detected_faces(dataset.list_folder(args.data))
     else:
         faces, labels, paths, skipped = dataset.load_any(args.data, usage=args.usage)
     for path, why in skipped[:10]:

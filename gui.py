@@ -12,15 +12,15 @@ import time
 
 STARTED = time.perf_counter()  # for the start-up figure: launch to first frame shown
 
+from emojify import preflight  # noqa: E402
+
+preflight.require(window=True)  # first, before tkinter, PIL and the rest: a missing package or Ctrl+C is one line
+
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-from emojify import preflight  # noqa: E402
-
-preflight.require(window=True)  # before tkinter, PIL and the rest
 
 import tkinter as tk  # noqa: E402
 
@@ -125,7 +125,7 @@ def main(argv=None):
 
     spec = args.source if args.source is not None else args.camera
     is_file = args.source is not None and not args.source.startswith("synth:")
-    if is_file:  # a bad file is a mistake on the command line: say so before any window opens
+    if args.source is not None:  # a bad file or spec is a mistake on the command line: say so before any window
         open_source(spec).release()
     FaceDetector()  # the same for a missing face-detector file
     model = load_model(args.model)

@@ -7,33 +7,31 @@
 Records are written as they arrive, so an interrupted run keeps what it did. Unreadable inputs get one
 line on stderr each and the rest is still processed; the exit code is 1 if any input or output failed.
 """
-import csv
-import io
-import os
-import sys
-import time
-from collections import Counter
-from pathlib import Path
-
 from emojify import preflight
 
-preflight.require()
+preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
 
-from emojify.atomic import LineFile, atomic_path, partial_path
-from emojify.cli import add_views_option, interrupted, main_guard, make_parser, progress_bar
-from emojify.config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES
-from emojify.errors import OutputError, os_reason
-from emojify.records import CSV_COLUMNS, csv_row, face_records, json_line
-from emojify.quiet import quiet_stderr
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-
-class InputError(Exception):
-    """One input that cannot be analysed; the message names it and says why."""
+from emojify.atomic import atomic_path, partial_path  # noqa: E402
+from emojify.cli import add_views_option, interrupted, main_guard, make_parser, progress_bar  # noqa: E402
+from emojify.config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES  # noqa: E402
+from emojify.errors import OutputError, os_reason  # noqa: E402
+from emojify.outputs import InputError, Outputs, check_outputs, files_read, unfinished_copies  # noqa: E402
+from emojify.quiet import quiet_stderr  # noqa: E402
+from emojify.records import face_records  # noqa: E402
 
 
 def expand_inputs(inputs):
-    """Paths as given -> ([(path, 'image'|'video'|None)], [error lines]); folders are searched recursively."""
-    found, errors = [], []
+    """Paths as given -> ([(path, 'image'|'video'|None)], [error lines], {path: its place}); folders are
+    searched recursively, and a file found in one has its path inside it as its place (with several folders
+    given, under the folder's name), which annotated copies keep."""
+    found, errors, places = [], [], {}
+    folders = sum(Path(given).is_dir() for given in inputs)
     for given in inputs:
         path = Path(given)
         if path.is_dir():
@@ -42,89 +40,15 @@ def expand_inputs(inputs):
             if not files:
                 errors.append(f"{path}: folder holds no images or videos")
             found += [(p, "video" if p.suffix.lower() in VIDEO_SUFFIXES else "image") for p in files]
+            places.update({p: (Path(path.resolve().name) if folders > 1 else Path()) / p.relative_to(path)
+                           for p in files})
         elif path.is_file():
             suffix = path.suffix.lower()
             found.append((path, "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES
                           else None))
         else:
             errors.append(f"{path}: not found")
-    return found, errors
-
-
-def check_outputs(args, items):
-    """Refuse, before any work, an output that is an input (or looks like one) or that another output names."""
-    inputs = {Path(p).resolve() for p, _ in items}
-    if str(args.json) == "-" and str(args.csv) == "-":
-        raise OutputError("--json - and --csv - would both go to standard output; send one of them to a file.")
-    seen = {}
-    for flag, path in (("--json", args.json), ("--csv", args.csv)):
-        if path is None or str(path) == "-":
-            continue
-        resolved = path.resolve()
-        if resolved in inputs or (path.exists() and path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES):
-            raise OutputError(f"{flag} {path} is an input (or looks like one) and would be overwritten; if a "
-                              f"wildcard was expanded right after {flag}, put {flag} and its file name first.")
-        if resolved in seen:
-            raise OutputError(f"{seen[resolved]} and {flag} both name {path}; give each output its own file.")
-        seen[resolved] = flag
-    if args.annotate is not None and args.annotate.resolve() in inputs:
-        raise OutputError(f"--annotate {args.annotate} is an input file; give a folder for the annotated copies.")
-
-
-class Outputs:
-    """JSON lines and CSV written record by record (atomic.LineFile), plus annotated copies, so a crash or
-    Ctrl+C keeps every record that was complete. A file that cannot be written (a full disk) is reported once
-    and dropped; the other outputs go on."""
-
-    def __init__(self, json_path=None, csv_path=None, annotate_dir=None, protect=()):
-        self.json = LineFile(json_path) if json_path else None
-        self.csv = LineFile(csv_path) if csv_path else None
-        self.failed = []
-        if self.csv:
-            self._csv_line(CSV_COLUMNS)
-        self.annotate_dir = Path(annotate_dir) if annotate_dir else None
-        if self.annotate_dir:
-            self.annotate_dir.mkdir(parents=True, exist_ok=True)
-        self.protect = {Path(p).resolve() for p in protect}
-        self.used = set()
-
-    def _write(self, name, line):
-        out = getattr(self, name)
-        try:
-            out.write(line)
-        except OSError as e:
-            setattr(self, name, None)
-            out.close()
-            self.failed.append(out.path)
-            print(f"error: cannot write {out.path}: {os_reason(e)}; it keeps the {out.lines} whole line(s) "
-                  "written before, and the other outputs go on", file=sys.stderr, flush=True)
-
-    def _csv_line(self, row):
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(row)
-        self._write("csv", buffer.getvalue())
-
-    def write(self, record):
-        if self.json:
-            self._write("json", json_line(record))
-        if self.csv:
-            self._csv_line(csv_row(record))
-
-    def annotated_path(self, source, suffix):
-        """A fresh name in the annotate folder derived from the source; never an input file."""
-        stem = Path(source).stem
-        for n in range(1, 10_000):
-            name = f"{stem}.annotated{suffix}" if n == 1 else f"{stem}.annotated-{n}{suffix}"
-            path = self.annotate_dir / name
-            if path.resolve() not in self.protect and path.resolve() not in self.used:
-                self.used.add(path.resolve())
-                return path
-        raise InputError(f"{source}: no free name for its annotated copy")
-
-    def close(self):
-        for f in (self.json, self.csv):
-            if f:
-                f.close()
+    return found, errors, places
 
 
 class Analyser:
@@ -192,10 +116,10 @@ class Analyser:
             source = open_source(str(path))
         except SourceError as e:
             raise InputError(f"{path}: not a readable video") from e
-        writer, out = None, None
+        writer, out, unwritable = None, None, None
         bar = progress_bar(source.frame_count, "frame")
         per_face, faceless, analysed = Counter(), 0, 0
-        n_faces, index, faces = 0, 0, []
+        n_faces, index, faces, followed = 0, 0, [], []
         try:
             while True:
                 ok, frame = source.read()
@@ -203,6 +127,7 @@ class Analyser:
                     break
                 if index % self.every == 0:
                     faces = self.faces_of(frame)
+                    followed = self.templates(frame, faces)
                     per_face.update(f.emotion for f in faces)
                     faceless += not faces
                     analysed += 1
@@ -210,11 +135,17 @@ class Analyser:
                     for record in records:
                         self.outputs.write(record)
                     n_faces += len(records)
-                if self.emojis is not None:
+                elif self.emojis is not None and self.detect:  # between analysed frames boxes follow the faces
+                    faces, followed = self.follow(frame, followed)
+                if self.emojis is not None and not unwritable:
                     if writer is None:
                         out = self.outputs.annotated_path(path, WEB_VIDEO_SUFFIX)
-                        writer = VideoWriter(partial_path(out), source.fps, (frame.shape[1], frame.shape[0]))
-                    writer.write(self.draw(frame, faces))  # between analysed frames: the latest boxes
+                        try:
+                            writer = VideoWriter(partial_path(out), source.fps, (frame.shape[1], frame.shape[0]))
+                        except SourceError as e:  # the records go on; the input is reported as failed
+                            unwritable = f"{path}: no annotated copy {out.name}: {e}"
+                    if writer is not None:
+                        writer.write(self.draw(frame, faces))
                 index += 1
                 if bar is not None and index < bar.target:  # the last step comes with finalize below
                     bar.add(1)
@@ -231,11 +162,32 @@ class Analyser:
                                      "(is the disk full?)")
         if index == 0:
             raise InputError(f"{path}: video has no frames")
+        if unwritable:
+            raise InputError(unwritable)
         total = sum(per_face.values())
         share = ", ".join(f"{e} {n / total:.0%}" for e, n in per_face.most_common())
         line = (f"{index} frames ({analysed} analysed); {n_faces} face(s)" + (f": {share}" if total else "")
                 + (f"; no face in {faceless / analysed:.0%} of the frames" if faceless else ""))
         return n_faces, line
+
+    def templates(self, frame, faces):
+        """[(face, its patch)] for following the faces into the frames that are not analysed."""
+        if self.emojis is None or self.every == 1:
+            return []
+        from emojify.dataset import to_gray
+        from emojify.detect import crop_faces
+        return list(zip(faces, crop_faces(to_gray(frame), [f.box for f in faces], 32)))
+
+    def follow(self, frame, followed):
+        """The faces of the last analysed frame where they are now (lost ones dropped), and what to follow next."""
+        from emojify.dataset import to_gray
+        from emojify.detect import follow
+        gray, kept = to_gray(frame), []
+        for face, template in followed:
+            box = follow(gray, face.box, template)
+            if box is not None:
+                kept.append((self.Face(tuple(box), face.probs), template))
+        return [face for face, _ in kept], kept
 
     def draw(self, frame, faces):
         from emojify.overlay import draw_faces
@@ -263,19 +215,22 @@ def main(argv=None):
     args = parse_args(argv)
     from emojify.inference import EmotionClassifier, load_model
 
-    items, errors = expand_inputs(args.inputs)
+    items, errors, places = expand_inputs(args.inputs)
     for line in errors:
         print(f"error: {line}", file=sys.stderr)
     if not items:
         print("error: nothing to analyse", file=sys.stderr)
         return 1
     check_outputs(args, items)
+    for line in unfinished_copies(args.annotate):
+        print(f"warning: {line}", file=sys.stderr)
     report = sys.stderr if "-" in (str(args.json), str(args.csv)) else sys.stdout  # stdout may carry the data
     classifier = EmotionClassifier(load_model(args.model), views=args.views)
     try:
-        outputs = Outputs(args.json, args.csv, args.annotate, protect=[p for p, _ in items])
+        outputs = Outputs(args.json, args.csv, args.annotate, protect=files_read(items, args.model))
+        outputs.places = places
     except OSError as e:
-        raise OutputError(f"cannot create output: {e}") from None
+        raise OutputError(f"cannot create {e.filename or 'an output'}: {os_reason(e)}") from None
     analyser = Analyser(classifier, outputs, every=args.every, detect=not args.no_detect)
     failed, read, faces = len(errors), 0, 0
     started = time.perf_counter()
@@ -293,7 +248,8 @@ def main(argv=None):
                         n, line = analyser.video(path)
                 read += 1
                 faces += n
-                print(f"{path}: {line}", file=report, flush=True)
+                copy = outputs.copies.get(Path(path))
+                print(f"{path}: {line}" + (f" -> {copy}" if copy else ""), file=report, flush=True)
             except InputError as e:
                 failed += 1
                 print(f"error: {e}", file=sys.stderr)
@@ -307,18 +263,21 @@ def main(argv=None):
         failed += 1
     finally:
         outputs.close()
-    wall = time.perf_counter() - started
+    report_totals(analyser, outputs, read, failed, faces, time.perf_counter() - started, args.no_detect, report)
+    return 1 if failed or outputs.failed else 0
+
+
+def report_totals(analyser, outputs, read, failed, faces, wall, no_detect, report):
     print(f"Read {read} file(s), {failed} failed; {faces} face(s) found in {analyser.frames} image(s)/frame(s).",
           file=report)
     if analyser.faceless_images:
-        hint = "" if args.no_detect else " (face crops? use --no-detect)"
+        hint = "" if no_detect else " (face crops? use --no-detect)"
         print(f"No face found in {len(analyser.faceless_images)} image(s){hint}.", file=report)
     if analyser.counts:
         print("Emotions: " + ", ".join(f"{e} {n}" for e, n in analyser.counts.most_common()), file=report)
     print(f"Throughput: {analyser.frames / max(wall, 1e-9):.1f} frames/s", file=report)
     if outputs.failed:
         print(f"Not complete: {', '.join(outputs.failed)} (see the error above).", file=report)
-    return 1 if failed or outputs.failed else 0
 
 
 if __name__ == "__main__":

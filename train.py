@@ -7,13 +7,13 @@
 Every epoch is checkpointed to --run-dir (model + optimizer state), so an interrupted run loses at most
 one epoch. At the end: model.h5, the test accuracy, a training-curves PNG and a JSON record of the run.
 """
-import math
-import sys
-from pathlib import Path
-
 from emojify import preflight
 
-preflight.require()
+preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
+
+import math  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from emojify import atomic  # noqa: E402
 from emojify.cli import interrupted, main_guard, make_parser  # noqa: E402

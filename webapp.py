@@ -33,7 +33,7 @@ from emojify.overlay import draw_faces, draw_panel, load_emojis, shown_as
 
 MAX_UPLOAD_MB = 50      # also server.maxUploadSize in .streamlit/config.toml
 MAX_VIDEO_S = 120
-PHOTO_TYPES = ["jpg", "jpeg", "png", "bmp", "webp"]
+PHOTO_TYPES = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff"]
 VIDEO_TYPES = ["mp4", "mov", "avi", "mkv", "webm", "m4v"]
 
 
@@ -74,18 +74,31 @@ def face_table(records):
 
 # ---- Photo
 
+def decode_photo(data):
+    """The uploaded bytes as a BGR picture, or None when they are empty or not an image."""
+    from emojify.dataset import to_bgr
+    if not data:
+        return None
+    try:
+        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return None
+    return None if frame is None else to_bgr(frame)
+
+
 def photo_mode(model):
-    st.write(f"Upload photos (JPEG, PNG, BMP, WebP; up to {MAX_UPLOAD_MB} MB each) or take one with your camera. "
-             "Each face gets a box, its emotion and its emoji.")
+    st.write(f"Upload photos (JPEG, PNG, BMP, WebP, TIFF; up to {MAX_UPLOAD_MB} MB each) or take one with your "
+             "camera. Each face gets a box, its emotion and its emoji.")
     uploads = st.file_uploader("Photos", type=PHOTO_TYPES, accept_multiple_files=True)
-    shot = st.camera_input("Or take a snapshot")
+    # The camera only when asked: a page that turns it on as it opens is not what a visitor expects.
+    shot = st.camera_input("Take a snapshot") if st.toggle("Use the camera for a snapshot") else None
     files = list(uploads or []) + ([shot] if shot is not None else [])
     if not files:
         return
     pipeline = build_photo_pipeline(EmotionClassifier(model, views=4))
     everything = []
     for upload in files:
-        frame = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+        frame = decode_photo(upload.getvalue())
         if frame is None:
             st.error(f"{upload.name}: not an image, or a damaged one; upload a JPEG or PNG photo.")
             continue

@@ -47,10 +47,20 @@ class LineFile:
     written before, and a failed write (a full disk) is cut back to the last whole line and raises OSError.
     "-" writes to standard output."""
 
-    def __init__(self, path):
+    def __init__(self, path, truncate=True):
+        """truncate=False opens an existing file without emptying it yet (truncate() does): for a caller that
+        opens several and must leave them all as they were when one fails to open."""
         self.path = str(path)
-        self.file = None if self.path == "-" else open(path, "wb", buffering=0)
+        self.file = None
+        if self.path != "-":
+            self.file = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o666),
+                                  "wb", buffering=0)
         self.size = self.lines = 0
+
+    def truncate(self):
+        if self.file is not None:
+            self.file.truncate(0)
+            self.file.seek(0)
 
     def write(self, line):
         if self.file is None:

@@ -24,14 +24,18 @@ from emojify.quiet import quiet_opencv, quiet_stderr  # noqa: E402
 class VideoSource:
     """A cv2.VideoCapture for a camera or a file."""
 
-    def __init__(self, cap, name, is_live):
+    def __init__(self, cap, name, is_live, first=None):
         self.cap, self.name, self.is_live = cap, name, is_live
+        self.first = first  # a file's first frame, read when it was opened: handed out by the first read()
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if 1 <= fps <= 240 else 30.0
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 and not is_live else None
 
     def read(self):
+        if self.first is not None:
+            frame, self.first = self.first, None
+            return True, frame
         return self.cap.read()
 
     def release(self):
@@ -117,23 +121,24 @@ def open_source(spec):
         try:
             w, h = (int(v) for v in parts[0].lower().split("x"))
             frames = int(parts[1]) if len(parts) > 1 else None
+            if min(w, h) < 16 or max(w, h) > 8192 or (frames is not None and frames < 1):
+                raise ValueError
         except ValueError:
-            raise SourceError(f"bad synthetic source {spec!r}; use synth:WIDTHxHEIGHT[:FRAMES], "
-                              "e.g. synth:640x480") from None
+            raise SourceError(f"bad synthetic source {spec!r}; use synth:WIDTHxHEIGHT[:FRAMES], 16 to 8192 "
+                              "pixels a side, e.g. synth:640x480") from None
         return SyntheticSource(w, h, frames=frames)
     path = Path(spec)
     if not path.is_file():
         raise SourceError(f"video file {path} not found; check the path given to --source.")
     cap = _quiet_capture(str(path))
-    ok = cap.isOpened()
-    if ok:
+    ok, first = cap.isOpened(), None
+    if ok:  # the first frame proves the file decodes; it is kept, not sought back to (a one-frame video can't)
         ok, first = cap.read()
         ok = ok and first is not None
-        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
     if not ok:
         cap.release()
         raise SourceError(f"{path} is not a video OpenCV can read; convert it to MP4 (H.264) or AVI.")
-    return VideoSource(cap, path.name, is_live=False)
+    return VideoSource(cap, path.name, is_live=False, first=first)
 
 
 def list_cameras(max_index=10, skip=()):
@@ -159,8 +164,13 @@ WEB_VIDEO_SUFFIX = ".webm"  # VP8 in WebM: OpenCV's wheels encode it, and every 
 class VideoWriter:
     """Frames to a VP8 WebM file that web browsers play; finish() checks the file by decoding it again."""
 
+    MIN_SIDE = 8  # VP8 writes nothing decodable for smaller pictures
+
     def __init__(self, path, fps, size):
         self.path, self.frames = Path(path), 0
+        if min(size) < self.MIN_SIDE:
+            raise SourceError(f"{size[0]}x{size[1]} pictures are too small for a video (at least "
+                              f"{self.MIN_SIDE}x{self.MIN_SIDE})")
         with quiet_stderr():  # FFmpeg remarks on the VP80 tag, then uses it: nothing for the user
             self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, tuple(size))
         if not self.writer.isOpened():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from emojify.config import ROOT
 from emojify.errors import AppError
+from emojify.preflight import interrupted_early
 from emojify.inference import VIEWS
 
 
@@ -53,8 +54,8 @@ def main_guard(main):
     @functools.wraps(main)
     def guarded(argv=None):
         _ctrl_c.clear()
-        watch = (threading.current_thread() is threading.main_thread()
-                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler)  # not where Ctrl+C is ignored
+        watch = (threading.current_thread() is threading.main_thread()  # not where Ctrl+C is ignored
+                 and signal.getsignal(signal.SIGINT) in (signal.default_int_handler, interrupted_early))
         previous = signal.signal(signal.SIGINT, _note_ctrl_c) if watch else None
         try:
             return main(argv)

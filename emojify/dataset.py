@@ -180,3 +180,27 @@ def validation_faces(train_dir, fraction=0.1, seed=1):
     x, y, _, _ = load_folder(train_dir)
     _, val = stratified_split(y, fraction, seed=seed)
     return x[val], y[val]
+
+
+def detected_faces(items):
+    """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths)."""
+    from emojify.detect import FaceDetector, crop_faces, fer_box
+    # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
+    detector = FaceDetector(detect_width=640, min_face=0.1)
+    faces, labels, paths, skipped, no_face = [], [], [], [], []
+    for label, path in items:
+        image = read_labelled(path)
+        if image is None:
+            skipped.append((str(path), "not a readable image"))
+            continue
+        gray = to_gray(image)
+        boxes = detector(gray)
+        if not len(boxes):
+            no_face.append(str(path))
+            continue
+        faces.append(crop_faces(gray, [fer_box(boxes[0])], FACE_SIZE)[0])
+        labels.append(label)
+        paths.append(str(path))
+    if not faces:
+        return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), np.zeros(0, np.int32), paths, skipped, no_face
+    return np.stack(faces), np.asarray(labels, np.int32), paths, skipped, no_face

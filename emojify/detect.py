@@ -84,19 +84,24 @@ class FaceTracker:
         return self.boxes
 
     def _follow(self, gray, box, template):
-        x, y, w, h = (int(v) for v in box)
-        pad = int(self.margin * w)
-        x0, y0 = max(x - pad, 0), max(y - pad, 0)
-        x1, y1 = min(x + w + pad, gray.shape[1]), min(y + h + pad, gray.shape[0])
-        scale = self.track_px / w
-        window = cv2.resize(gray[y0:y1, x0:x1], (max(self.track_px, round((x1 - x0) * scale)),
-                                                 max(self.track_px, round((y1 - y0) * scale))),
-                            interpolation=cv2.INTER_AREA)
-        scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
-        if best < self.min_score:
-            return None
-        return [x0 + round(bx / scale), y0 + round(by / scale), w, h]
+        return follow(gray, box, template, self.margin, self.track_px, self.min_score)
+
+
+def follow(gray, box, template, margin=0.25, track_px=32, min_score=0.6):
+    """Where the face of box (its template: crop_faces(..., track_px) of an earlier frame) is in gray now, looked
+    for within margin of its side around box; None when nothing there matches it by min_score."""
+    x, y, w, h = (int(v) for v in box)
+    pad = int(margin * w)
+    x0, y0 = max(x - pad, 0), max(y - pad, 0)
+    x1, y1 = min(x + w + pad, gray.shape[1]), min(y + h + pad, gray.shape[0])
+    scale = track_px / w
+    window = cv2.resize(gray[y0:y1, x0:x1], (max(track_px, round((x1 - x0) * scale)),
+                                             max(track_px, round((y1 - y0) * scale))), interpolation=cv2.INTER_AREA)
+    scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if best < min_score:
+        return None
+    return [x0 + round(bx / scale), y0 + round(by / scale), w, h]
 
 
 def crop_faces(gray, boxes, size=FACE_SIZE, out=None):

@@ -16,7 +16,7 @@ def capture_hint(frame, faces):
     face = frame[max(y, 0):y + fh:4, max(x, 0):x + fw:4]
     if face.size and float(face.mean()) < 60:
         return "face too dark: turn towards a light"
-    if fw < 0.25 * min(w, h):  # the live detector looks for faces down to 0.2: warn before one is lost
+    if fw < 0.22 * min(w, h):  # the live detector looks for faces down to 0.2: warn just before one is lost
         return "face small: come closer"
     if abs(x + fw / 2 - w / 2) > 0.33 * w:
         return "face near the edge: move to the middle"

@@ -172,7 +172,8 @@ class _Playback:
                     self.slot.wait(0.1)
                 item, self.frame = self.frame, None
                 redo, self.redo = self.redo, False
-            if item is None and redo and self.last_raw is not None:
+            redrawn = item is None and redo and self.last_raw is not None
+            if redrawn:
                 item = (self.last_raw, time.perf_counter())
             if item is None:
                 continue
@@ -180,7 +181,9 @@ class _Playback:
                 self.set(State.ENDED, "end of video")
                 return
             self.last_raw = item[0]
-            self.deliver(self.processor(item[0].copy(), item[1]))
+            live = self.processor(item[0].copy(), item[1])
+            live.redraw = redrawn
+            self.deliver(live)
 
 
 class LiveSession:

@@ -103,18 +103,22 @@ def plot_summary(summary, path, width=760, row=44):
     _save(summary_chart(summary, width, row), path)
 
 
-def summary_chart(summary, width=760, row=44):
+def summary_chart(summary, width=760, row=44, most=None):
     """A session summary (timeline.Timeline.summary) as one bar per face id: its share of time per emotion,
-    in the app's emotion colours, labelled with the time in view. Returns a Pillow image."""
+    in the app's emotion colours, labelled with the time in view; most: only that many faces, the longest in
+    view (the summary lists them longest first). Returns a Pillow image."""
     from emotions import COLORS
-    faces = summary["faces"]
+    every = summary["faces"]
+    faces = dict(list(every.items())[:most]) if most else every
     font, bold = _font(13), _font(15)
     left, top = 90, 44
     names = [n for n in COLORS if any(n in f["share"] for f in faces.values())]
     image = Image.new("RGB", (width, top + row * max(1, len(faces)) + 50), "white")
     draw = ImageDraw.Draw(image)
-    draw.text((10, 10), f"Emojify session, {summary['duration_s']:.0f} s: share of time per emotion", fill="black",
-              font=bold)
+    title = f"Emojify session, {summary['duration_s']:.0f} s: share of time per emotion"
+    if len(faces) < len(every):
+        title += f" ({len(faces)} longest in view of {len(every)} faces)"
+    draw.text((10, 10), title, fill="black", font=bold)
     if not faces:
         draw.text((10, top + 10), "no face seen", fill="black", font=font)
     bar = width - left - 20

@@ -1,5 +1,7 @@
 """Before a script imports its packages: a missing one becomes one line saying how to install it."""
 import importlib.util
+import os
+import signal
 import sys
 
 # import name -> what to install (requirements.txt's names)
@@ -13,8 +15,18 @@ def missing(packages):
     return [name for module, name in packages.items() if importlib.util.find_spec(module) is None]
 
 
+def interrupted_early(signum, frame):
+    """Ctrl+C while a script still imports its packages (seconds, for TensorFlow): one line and exit 130, as
+    cli.main_guard says it later, instead of a KeyboardInterrupt traceback from inside an import."""
+    print("interrupted", file=sys.stderr, flush=True)
+    os._exit(130)
+
+
 def require(window=False):
-    """Exit with one `error:` line and code 2, as scripts do on bad input, when something is not installed."""
+    """Exit with one `error:` line and code 2, as scripts do on bad input, when something is not installed.
+    From here until cli.main_guard takes over, Ctrl+C is one line too (interrupted_early)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl+C is ignored
+        signal.signal(signal.SIGINT, interrupted_early)
     lacking = missing({**PACKAGES, **(WINDOW_PACKAGES if window else {})})
     if lacking:
         problem = (f"{', '.join(lacking)} not installed; install the app's packages with "

@@ -22,6 +22,7 @@ class LiveFrame:
     source: np.ndarray = None  # the BGR camera frame (mirrored if the picture is), no overlay: for recorders
     hint: str = None    # why faces are not found or poorly seen (hints.capture_hint), or None
     emojis: dict = None  # the emoji pictures drawn over the faces, or None: a recorder draws the same
+    redraw: bool = False  # the paused picture processed again (mirror, overlay, size): no time passed
 
 
 class LiveProcessor:

@@ -6,11 +6,13 @@ of every face (the fields of predict.py's records, plus face id), and a summary 
     ...
     session.remove_consumer(recorder); result = recorder.stop()
 
-While recording, the video is NAME.partial.webm: a process killed then leaves it under that name (playable up
-to where it stopped) and a later start reports it (unfinished_recordings); the log is written a whole line
-at a time, so it stays readable whatever happens.
+While recording, the video goes a second at a time into NAME.partial/, each piece a whole WebM file the
+moment it is full, and stop() joins them into NAME.webm: a process killed while recording loses at most the
+last second, and a later start makes NAME.webm of what is there (unfinished_recordings, recover). The log is
+written a whole line at a time, so it stays readable whatever happens.
 """
 import queue
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from emojify.atomic import LineFile
 from emojify.capture import WEB_VIDEO_SUFFIX, VideoWriter
-from emojify.errors import OutputError, os_reason
+from emojify.errors import AppError, OutputError, os_reason
 from emojify.records import face_records, json_line
 from emojify.overlay import draw_faces
 from emojify.timeline import Timeline, save_summary
@@ -27,9 +29,75 @@ PARTIAL = ".partial"
 
 
 def unfinished_recordings(folder):
-    """Videos a killed session left unfinished in folder."""
+    """The pieces folders a killed session left in folder (see recover)."""
     folder = Path(folder)
-    return sorted(folder.glob(f"*{PARTIAL}{WEB_VIDEO_SUFFIX}")) if folder.is_dir() else []
+    return sorted(p for p in folder.glob(f"*{PARTIAL}") if p.is_dir()) if folder.is_dir() else []
+
+
+class PieceWriter:
+    """Frames to WebM pieces of `seconds` each in a folder; a piece is closed, and so playable, as soon as it is
+    full, so a process killed while writing loses at most the piece it was writing."""
+
+    def __init__(self, folder, fps, size, seconds=1.0):
+        self.folder, self.fps, self.size = Path(folder), fps, size
+        self.per_piece = max(1, round(fps * seconds))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.current, self.in_piece, self.pieces = None, 0, 0
+
+    def write(self, frame):
+        if self.current is None:
+            self.pieces += 1
+            self.current = VideoWriter(self.folder / f"{self.pieces:06d}{WEB_VIDEO_SUFFIX}", self.fps, self.size)
+        self.current.write(frame)
+        self.in_piece += 1
+        if self.in_piece == self.per_piece:
+            self.close()
+
+    def close(self):
+        if self.current is not None:
+            self.current.writer.release()
+        self.current, self.in_piece = None, 0
+
+
+def join_pieces(folder, out, fps):
+    """One video at out (written whole or not at all) of the pieces in folder, in order, as far as each decodes
+    (the last piece of a killed recording may be cut short); returns (frames, whole), whole when out decodes
+    to every frame written. The pieces folder is removed once out is whole."""
+    from emojify.atomic import partial_path
+    from emojify.capture import open_source
+    writer, frames, tmp = None, 0, partial_path(out)
+    for piece in sorted(Path(folder).glob(f"*{WEB_VIDEO_SUFFIX}")):
+        try:
+            source = open_source(str(piece))
+        except AppError:  # a piece killed before its first frame was written
+            continue
+        while True:
+            ok, frame = source.read()
+            if not ok:
+                break
+            if writer is None:
+                writer = VideoWriter(tmp, fps, (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+            frames += 1
+        source.release()
+    whole = writer is not None and writer.finish()
+    if whole:
+        tmp.replace(out)
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
+    return frames, whole
+
+
+def recover(folder, fps=30.0):
+    """The video of an unfinished recording's pieces folder (NAME.partial) as NAME.webm beside it, or None if
+    none of it decodes; slow for a long recording (every piece is decoded and encoded again)."""
+    folder = Path(folder)
+    out = folder.with_name(folder.name[:-len(PARTIAL)] + WEB_VIDEO_SUFFIX)
+    if out.exists():
+        out = folder.with_name(free_stem(folder.parent, out.stem) + WEB_VIDEO_SUFFIX)
+    frames, whole = join_pieces(folder, out, fps)
+    return out if whole and frames else None
 
 
 def free_stem(folder, stem):
@@ -63,7 +131,7 @@ class Recorder:
             self.folder.mkdir(parents=True, exist_ok=True)
             stem = free_stem(self.folder, stem or time.strftime("emojify-%Y%m%d-%H%M%S"))
             self.video_path = self.folder / f"{stem}{WEB_VIDEO_SUFFIX}"
-            self.partial_path = self.folder / f"{stem}{PARTIAL}{WEB_VIDEO_SUFFIX}"
+            self.partial_path = self.folder / f"{stem}{PARTIAL}"  # the pieces, until stop() joins them
             self.log_path = self.folder / f"{stem}.jsonl"
             self.summary_path = self.folder / f"{stem}.summary.json"
             self.log = LineFile(self.log_path)
@@ -85,6 +153,8 @@ class Recorder:
     def __call__(self, live):
         """On the processing thread: the picture's place in the video, its log lines and statistics now; the
         drawing and encoding on the writer thread."""
+        if live.redraw:  # the paused picture shown again: not a new moment of the recording
+            return
         if self.started is None:
             self.started, self.first = time.perf_counter(), live.captured
         self.received += 1
@@ -122,7 +192,7 @@ class Recorder:
             try:
                 frame = draw_faces(source.copy(), faces, emojis, cover=True)
                 if self.writer is None:
-                    self.writer = VideoWriter(self.partial_path, self.fps, (frame.shape[1], frame.shape[0]))
+                    self.writer = PieceWriter(self.partial_path, self.fps, (frame.shape[1], frame.shape[0]))
                 for _ in range(n):
                     self.writer.write(frame)
                     self.frames += 1
@@ -143,12 +213,12 @@ class Recorder:
         except OSError as e:
             self.error = self.error or f"cannot write the summary {self.summary_path}: {os_reason(e)}"
         if self.writer is None:
-            self.partial_path.unlink(missing_ok=True)
+            shutil.rmtree(self.partial_path, ignore_errors=True)
             return RecordingResult(False, self.error or "nothing was recorded (no frame arrived)", None,
                                    self.log_path, self.summary_path, 0)
-        whole = self.writer.finish()
+        self.writer.close()
+        self.frames, whole = join_pieces(self.partial_path, self.video_path, self.fps)
         if whole and self.error is None:
-            self.partial_path.replace(self.video_path)
             dropped = f"; {self.dropped} frame(s) dropped" if self.dropped else ""
             return RecordingResult(True, f"recorded {self.video_path.name} ({self.frames / self.fps:.0f} s{dropped})",
                                    self.video_path, self.log_path, self.summary_path, self.frames)

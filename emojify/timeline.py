@@ -41,15 +41,20 @@ class Timeline:
         self._strip = deque()     # (time, name of the main face or None) over the last window_s
         self._faces = {}          # id -> FaceStats
         self._start = self._last = None
+        self._watched = 0.0       # seconds of picture: paused, ended or lost time does not count
         self._frames = 0
 
     def __call__(self, live):
+        if live.redraw:  # the paused picture shown again (mirror, size): no time passed in it
+            return
         now = live.captured
         with self._lock:
             if self._start is None:
                 self._start = now
-            dt = 0.0 if self._last is None else min(max(now - self._last, 0.0), MAX_GAP)
+            gap = 0.0 if self._last is None else max(now - self._last, 0.0)
+            dt = gap if gap <= MAX_GAP else 0.0
             self._last = now
+            self._watched += dt
             faces = live.result.faces
             self._strip.append((now, shown_as(faces[0]) if faces else None))
             while self._strip and self._strip[0][0] < now - self.window_s:
@@ -57,11 +62,11 @@ class Timeline:
             for face in faces:
                 if face.id is None:
                     continue
-                stats = self._faces.setdefault(face.id, FaceStats(now - self._start))
-                stats.add(shown_as(face), now - self._start, dt)
+                stats = self._faces.setdefault(face.id, FaceStats(self._watched))
+                stats.add(shown_as(face), self._watched, dt)
             self._frames += 1
             if self._frames % 300 == 0:  # memory stays flat however many blips a long session has
-                gone = now - self._start - 10.0
+                gone = self._watched - 10.0
                 self._faces = {i: f for i, f in self._faces.items()
                                if f.last_seen > gone or sum(f.seconds.values()) >= FLEETING}
 
@@ -74,23 +79,28 @@ class Timeline:
             return [(end - t, name) for t, name in self._strip]
 
     def summary(self, min_seconds=FLEETING):
-        """The session so far, as a JSON-ready dict: duration, and per face id seen for min_seconds or more
-        its time in view, share of time per emotion and longest streaks (longest first)."""
+        """The session so far, as a JSON-ready dict: the seconds of picture watched (paused or ended time left
+        out), and per face id seen for min_seconds or more, longest seen first: its time in view, share of
+        time per emotion and longest streaks (longest first); how many shorter appearances were left out."""
         with self._lock:
-            duration = 0.0 if self._start is None else self._last - self._start
-            faces = {}
-            for face_id, stats in sorted(self._faces.items()):
+            faces, left_out = [], 0
+            for face_id, stats in self._faces.items():
                 total = sum(stats.seconds.values())
                 if total < min_seconds or total <= 0:
+                    left_out += total > 0
                     continue
-                faces[str(face_id)] = {
+                faces.append((total, face_id, {
                     "first_seen_s": round(stats.first_seen, 2),
                     "seconds": round(total, 2),
                     "share": {n: round(s / total, 4) for n, s in stats.seconds.items() if s > 0},
                     "longest_streaks": [{"emotion": n, "seconds": round(s, 2), "start_s": round(start, 2)}
                                         for n, (s, start) in sorted(stats.longest.items(), key=lambda kv: -kv[1][0])],
-                }
-            return {"duration_s": round(duration, 2), "faces": faces}
+                }))
+            faces.sort(key=lambda f: (-f[0], f[1]))
+            summary = {"duration_s": round(self._watched, 2), "faces": {str(i): face for _, i, face in faces}}
+            if left_out:
+                summary["left_out"] = {"faces": left_out, "seen_under_s": min_seconds}
+            return summary
 
 
 def summary_lines(summary, top=3):
@@ -99,6 +109,9 @@ def summary_lines(summary, top=3):
     if not faces:
         return [f"Session {summary['duration_s']:.0f} s: no face seen."]
     lines = [f"Session {summary['duration_s']:.0f} s, {len(faces)} face(s):"]
+    if "left_out" in summary:
+        lines[0] = lines[0][:-1] + (f" (and {summary['left_out']['faces']} seen for under "
+                                    f"{summary['left_out']['seen_under_s']:.0f} s, left out):")
     for face_id, face in faces.items():
         share = ", ".join(f"{n} {v:.0%}" for n, v in sorted(face["share"].items(), key=lambda kv: -kv[1])[:top])
         streak = face["longest_streaks"][0]

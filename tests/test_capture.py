@@ -27,6 +27,8 @@ def test_synthetic_source():
 
 @pytest.mark.parametrize("spec, message", [
     ("synth:big", "use synth:WIDTHxHEIGHT"),
+    ("synth:0x0", "16 to 8192 pixels a side"),
+    ("synth:64x64:0", "use synth:WIDTHxHEIGHT"),
     ("/no/such/clip.mp4", "not found; check the path"),
 ])
 def test_bad_sources(spec, message):
@@ -52,3 +54,26 @@ def test_pacer_holds_the_frame_rate():
     for _ in range(11):
         pacer.wait()
     assert time.perf_counter() - start >= 0.19
+
+
+def one_frame_video(path, size=(64, 48)):
+    import cv2
+    import numpy as np
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, size)
+    out.write(np.full((size[1], size[0], 3), 90, np.uint8))
+    out.release()
+    return path
+
+
+def test_a_video_of_one_frame_plays_its_frame(tmp_path):
+    source = open_source(str(one_frame_video(tmp_path / "one.mp4")))
+    ok, frame = source.read()
+    assert ok and frame.shape == (48, 64, 3)
+    assert not source.read()[0]
+    source.release()
+
+
+def test_a_picture_too_small_for_a_video_is_one_clear_error(tmp_path):
+    from emojify.capture import VideoWriter
+    with pytest.raises(SourceError, match="2x2 pictures are too small for a video"):
+        VideoWriter(tmp_path / "tiny.webm", 30, (2, 2))

@@ -69,9 +69,11 @@ def test_folder_and_video_records_summary_and_outputs(inputs, tiny_model_path, t
         assert float(row["confidence"]) == r["confidence"]
         assert all(float(row[f"p_{e}"]) == r["probabilities"][e] for e in EMOTIONS)
     # annotated copies open and show drawing
-    names = sorted(p.name for p in ann.iterdir())
-    assert names == ["clip.annotated.webm", "empty_room.annotated.png", "group.annotated.png",
-                     "single.annotated.png"]
+    names = sorted(str(p.relative_to(ann)) for p in ann.rglob("*") if p.is_file())
+    assert names == ["clip.annotated.webm", "group.annotated.png", "more/empty_room.annotated.png",
+                     "more/single.annotated.png"]  # the input folder's subfolders kept
+    assert f"{inputs['photos'] / 'more' / 'single.jpg'}: 1 face: " in out  # each line names its copy
+    assert f" -> {ann / 'more' / 'single.annotated.png'}" in out
     group = cv2.imread(str(ann / "group.annotated.png"))
     original = cv2.imread(str(inputs["photos"] / "group.png"))
     assert group.shape == original.shape == (480, 640, 3)
@@ -203,3 +205,104 @@ def test_progress_bars_on_a_terminal_only(inputs, tiny_model_path, tmp_path):
     data = make_face_folder(tmp_path / "faces", per_class=40)
     code, shown = run_in_terminal("evaluate.py", data, "--model", tiny_model_path)
     assert code == 0 and "280/280" in shown and "s/face" in shown and "Accuracy:" in shown, shown
+
+
+def test_no_output_ever_replaces_what_the_run_reads(inputs, tiny_model_path, tmp_path):
+    """Hard links count as the file they link to, the model and the app's own files count as read, and an
+    annotated copy never takes the name of another output."""
+    import os
+    photo = tmp_path / "a.png"
+    shutil.copy(inputs["photos"] / "group.png", photo)
+    before = photo.read_bytes()
+    os.link(photo, tmp_path / "out.jsonl")  # `ln a.png out.jsonl`
+    model = tmp_path / "model.h5"
+    os.link(tiny_model_path, model)
+    os.link(tiny_model_path, tmp_path / "model-link.csv")
+    for args, said in ((["--json", tmp_path / "out.jsonl"], "is an input"),
+                       (["--csv", tmp_path / "model-link.csv"], "is a file this run reads (the model")):
+        result = run_script("predict.py", photo, "--model", model, *args)
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert photo.read_bytes() == before and model.read_bytes() == tiny_model_path.read_bytes()
+
+    ann = tmp_path / "ann"
+    result = run_script("predict.py", photo, "--model", model, "--json", ann / "a.annotated.png",
+                        "--annotate", ann)
+    assert result.returncode == 2 and "folder" in result.stderr  # ann/ does not exist yet: nowhere for --json
+    ann.mkdir()
+    result = run_script("predict.py", photo, "--model", model, "--json", ann / "a.annotated.png",
+                        "--annotate", ann)
+    assert result.returncode == 0, result.stderr
+    assert len(read_jsonl(ann / "a.annotated.png")) == 3  # still the JSON lines: the copy went elsewhere
+    assert cv2.imread(str(ann / "a.annotated-2.png")).shape == (480, 640, 3)
+
+
+def test_a_refused_run_leaves_every_old_output_as_it_was(inputs, tiny_model_path, tmp_path):
+    photo = tmp_path / "a.png"
+    shutil.copy(inputs["photos"] / "group.png", photo)
+    previous = tmp_path / "prev.jsonl"
+    previous.write_text('{"kept": true}\n')
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    result = run_script("predict.py", photo, "--model", tiny_model_path, "--json", previous, "--annotate", notes)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: --annotate {notes}: {notes} is a file, not a folder; give a folder for the annotated copies."]
+    assert previous.read_text() == '{"kept": true}\n' and notes.read_text() == "my notes\n"
+    result = run_script("predict.py", photo, "--model", tiny_model_path, "--json", previous, "--csv",
+                        notes / "x.csv")
+    assert result.returncode == 2 and "Errno" not in result.stderr and "is a file, not a folder" in result.stderr
+    assert previous.read_text() == '{"kept": true}\n'
+
+
+def test_a_one_frame_video_is_read_and_a_tiny_one_gets_a_clear_line(tiny_model_path, tmp_path):
+    from test_capture import one_frame_video
+    one = one_frame_video(tmp_path / "one.mp4", size=(320, 240))
+    tiny = one_frame_video(tmp_path / "tiny.mp4", size=(2, 2))
+    result = run_script("predict.py", one, tiny, "--model", tiny_model_path, "--annotate", tmp_path / "ann")
+    assert result.returncode == 1
+    assert f"{one}: 1 frames (1 analysed)" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tiny}: no annotated copy tiny.annotated.webm: 2x2 pictures are too small for a video (at least "
+        "8x8)"]
+    assert (tmp_path / "ann" / "one.annotated.webm").is_file()
+
+
+def test_every_nth_frame_boxes_follow_faces_that_move(fer_faces, tmp_path):
+    """A face crossing the picture at 8 px a frame, analysed every 12th frame: in the frames between, the box
+    drawn is where the face is, not where it was. The shipped model, so that the box is in an emotion's colour
+    against the grey face."""
+    from benchmarks.videos import background_frame
+    back, face = background_frame(), cv2.resize(fer_faces[0], (200, 200))
+    video = tmp_path / "moving.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
+    for i in range(36):
+        frame = back.copy()
+        frame[140:340, 40 + 8 * i:240 + 8 * i] = face[..., None]
+        out.write(frame)
+    out.release()
+    result = run_script("predict.py", video, "--every", "12", "--views", "1", "--annotate", tmp_path / "ann")
+    assert result.returncode == 0, result.stderr
+    original, annotated = cv2.VideoCapture(str(video)), cv2.VideoCapture(str(tmp_path / "ann/moving.annotated.webm"))
+    for i in range(36):
+        a, b = original.read()[1], annotated.read()[1]
+        if i % 12 in (6, 11):
+            changed = np.flatnonzero(np.abs(a[240].astype(int) - b[240].astype(int)).max(axis=1) > 80)
+            assert len(changed) and abs(changed[0] - (40 + 8 * i)) < 30, (i, changed[:5])  # stale: 48-88 px off
+
+
+def test_copies_from_two_folders_stay_apart_and_what_a_killed_run_left_is_reported(inputs, tiny_model_path,
+                                                                                   tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(inputs["photos"] / "group.png", tmp_path / folder / "x.png")
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    (ann / ".talk.annotated.partial.webm").write_bytes(b"\x1a\x45\xdf\xa3 cut short")
+    result = run_script("predict.py", tmp_path / "a", tmp_path / "b", "--model", tiny_model_path, "--annotate", ann)
+    assert result.returncode == 0, result.stderr
+    assert (ann / "a" / "x.annotated.png").is_file() and (ann / "b" / "x.annotated.png").is_file()
+    assert result.stderr.splitlines() == [
+        f"warning: an earlier run was stopped while it wrote talk.annotated.unfinished.webm; what it wrote is kept "
+        f"as {ann / 'talk.annotated.unfinished.webm'}"]
+    assert not list(ann.glob(".*")) and (ann / "talk.annotated.unfinished.webm").is_file()

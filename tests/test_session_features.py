@@ -1,6 +1,7 @@
 """What the live session offers every front-end, UI-free, on real video decoding and real Keras models: face
 ids, the "not sure" state, capture hints, calibration, the timeline and summary, recording, avatars."""
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from emojify.inference import load_model
 from emojify.live import LiveSession, State
 from emojify.processor import build_live_processor
 from emojify.overlay import load_emojis, shown_as
-from emojify.recorder import Recorder, unfinished_recordings
+from emojify.recorder import Recorder, recover, unfinished_recordings
 from emojify.timeline import Timeline, summary_lines
 
 
@@ -56,6 +57,7 @@ def test_capture_hints_say_what_is_wrong():
     assert capture_hint(np.full_like(gray, 240), []).startswith("too bright")
     assert capture_hint(gray, []) == "no face found: look at the camera"
     assert capture_hint(gray, [Face((270, 190, 100, 100), probs(happy=1))]) == "face small: come closer"
+    assert capture_hint(gray, [Face((265, 185, 110, 110), probs(happy=1))]) is None  # well within reach
     assert capture_hint(gray, [Face((520, 150, 120, 120), probs(happy=1))]).startswith("face near the edge")
     assert capture_hint(gray, [Face((220, 120, 200, 200), probs(happy=1))]) is None
     dark_face = gray.copy()
@@ -189,17 +191,30 @@ session.start()
 print("recording", flush=True)
 time.sleep(60)
 """
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline() == "recording\n"
-    deadline = time.time() + 30
-    while time.time() < deadline and (tmp_path / "killed.jsonl").stat().st_size < 2000:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    proc.kill()
-    proc.wait()
-    assert unfinished_recordings(tmp_path) == [tmp_path / "killed.partial.webm"]
-    records = [json.loads(line) for line in (tmp_path / "killed.jsonl").read_text().splitlines()]
-    assert records and all(r["face_id"] == 1 for r in records)  # every line whole
+    for after in (0.3, 1.6):  # kills at moments of the first and of the second second of video
+        for old in tmp_path.glob("killed*"):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert proc.stdout.readline() == "recording\n"
+        deadline = time.time() + 30
+        while time.time() < deadline and not (tmp_path / "killed.jsonl").stat().st_size:
+            time.sleep(0.01)
+        time.sleep(after)
+        proc.kill()
+        proc.wait()
+        records = [json.loads(line) for line in (tmp_path / "killed.jsonl").read_text().splitlines()]
+        assert records and all(r["face_id"] == 1 for r in records)  # every line whole
+        [pieces] = unfinished_recordings(tmp_path)
+        assert pieces == tmp_path / "killed.partial"
+        video = recover(pieces)
+        if after < 1.0 and video is None:
+            continue  # killed within its first second: no piece was whole yet
+        cap = cv2.VideoCapture(str(video))
+        decoded = 0
+        while cap.grab():
+            decoded += 1
+        assert video == tmp_path / "killed.webm" and not pieces.exists()
+        assert decoded >= max(r["frame"] for r in records) + 1 - 45, (decoded, records[-1]["frame"])  # 1.5 s
 
 
 def test_avatars_replace_the_emoji_and_a_missing_one_is_named(tmp_path):
@@ -214,3 +229,30 @@ def test_avatars_replace_the_emoji_and_a_missing_one_is_named(tmp_path):
     assert f"{tmp_path / 'sad.png'} is unreadable; the built-in emoji is used for it" in problems
     assert f"{tmp_path / 'angry.png'} is missing; the built-in emoji is used for it" in problems
     assert len(problems) == len(EMOTIONS) - 1
+
+
+def test_the_summary_counts_watched_time_only_and_lists_the_longest_seen_faces_first():
+    """Frames of a session: face 1 for 2 s, a pause of 30 s (with the paused picture redrawn twice), face 2 for
+    4 s, and a face 3 seen for a blink: paused time is nobody's, and the blink is left out but counted."""
+    from emojify.faces import FrameResult
+    from emojify.processor import LiveFrame
+    timeline = Timeline()
+
+    def frame(t, face_id, redraw=False):
+        faces = [Face((0, 0, 10, 10), probs(happy=1), face_id)] if face_id else []
+        timeline(LiveFrame(None, FrameResult(faces), t, redraw=redraw))
+
+    for i in range(61):
+        frame(i / 30, 1)
+    frame(10.0, 1, redraw=True)
+    frame(20.0, 1, redraw=True)
+    for i in range(121):
+        frame(32 + i / 30, 2)
+    frame(36.1, 3)
+    frame(36.2, 3)
+    summary = timeline.summary()
+    assert abs(summary["duration_s"] - 6.2) < 0.1, summary  # 2 s + 4 s + the blink, not the 30 s paused
+    assert list(summary["faces"]) == ["2", "1"]  # the longest in view first
+    assert abs(summary["faces"]["2"]["seconds"] - 4.0) < 0.1 and abs(summary["faces"]["1"]["seconds"] - 2.0) < 0.1
+    assert summary["left_out"] == {"faces": 1, "seen_under_s": 1.0}
+    assert summary_lines(summary)[0] == "Session 6 s, 2 face(s) (and 1 seen for under 1 s, left out):"

@@ -234,7 +234,9 @@ def test_a_trial_run_never_replaces_a_model_without_replace(tmp_path):
                        *SMALL)
     assert trial.returncode == 0, trial.stderr
     assert out.read_bytes() == before
-    assert f"Kept {out}: the new model " in trial.stdout and "pass --replace" in trial.stdout
+    assert f"Kept {out}: the new model comes from a trial run" in trial.stdout and "pass --replace" in trial.stdout
+    # the model there is not tested again only to be kept; the new one's test says it runs
+    assert trial.stdout.count("Testing ") == 1 and "Testing the new model on" in trial.stdout
     assert (tmp_path / "r2" / "model.h5").is_file()
     replaced = run_script("train.py", "--data", data, "--epochs", "1", "--out", out, "--run-dir", tmp_path / "r3",
                           *SMALL, "--replace", "--seed", "2")

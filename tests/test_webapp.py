@@ -35,15 +35,22 @@ def test_photos_get_boxes_a_table_and_downloads_and_bad_ones_a_clear_message(fer
     from benchmarks.videos import background_frame, face_frame
     happy = face_frame(fer_faces[:1], face_px=(240,), background=background_frame())
     at = page("Photo", monkeypatch)
+    assert not at.get("camera_input")  # the camera only when asked
     at.file_uploader[0].set_value([("happy.png", png(happy), "image/png"),
                                    ("broken.jpg", b"not an image at all", "image/jpeg"),
-                                   ("wall.png", png(background_frame()), "image/png")]).run()
+                                   ("empty.png", b"", "image/png"),
+                                   ("wall.png", png(background_frame()), "image/png"),
+                                   ("happy.tiff", cv2.imencode(".tiff", happy)[1].tobytes(), "image/tiff")]).run()
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == ["broken.jpg: not an image, or a damaged one; upload a JPEG or PNG photo."]
+    assert [e.value for e in at.error] == [f"{name}: not an image, or a damaged one; upload a JPEG or PNG photo."
+                                           for name in ("broken.jpg", "empty.png")]
     assert len(at.warning) == 1 and at.warning[0].value.startswith("wall.png: no face found.")
-    assert [s.value for s in at.subheader] == ["happy.png", "wall.png"]
+    assert [s.value for s in at.subheader] == ["happy.png", "wall.png", "happy.tiff"]
     table = at.table[0].value
     assert list(table["emotion"]) == ["Happy"] and list(table["emoji"]) == ["\U0001F604"]
+    assert list(at.table[1].value["emotion"]) == ["Happy"]
+    at.toggle[0].set_value(True).run()
+    assert len(at.get("camera_input")) == 1 and not at.exception
     assert [b.proto.label for b in at.get("download_button")] == ["Download JSON lines", "Download CSV"]
 
 
@@ -102,8 +109,7 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
     write_y4m(camera, [face_frame(fer_faces[:1], face_px=(240,), t=i / 30, background=back) for i in range(90)])
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "webapp.py"),
-                               "--server.headless", "true", "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT,
+                               "--server.headless", "true", "--server.port", str(port)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
@@ -149,6 +155,8 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
         server.terminate()
         log, _ = server.communicate(timeout=30)
     assert text.startswith("Main face: Happy") and "fps" in text, text
+    # This computer only, by default (.streamlit/config.toml): no network or external address looked up or shown.
+    assert f"http://localhost:{port}" in log and "Network URL" not in log and "External URL" not in log, log
     assert outside == [], outside
     assert "Traceback" not in log, log[-3000:]
     assert cv2.imread(str(tmp_path / "web.png")) is not None

@@ -47,9 +47,15 @@ class Window:
             self.app = open_window(self.root, self.processor, spec, out_dir=tmp_path / "pictures", about="test",
                                    emoji_dir=emoji_dir)
             self.pump(until=lambda: self.root.winfo_viewable())
-            # The window manager's handle: Tk's wrapper around the menu bar and the window, found by its title.
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"],
-                                   env={"DISPLAY": display}, capture_output=True, text=True).stdout.split()
+            # The window manager's handle: Tk's wrapper around the menu bar and the window, found by its title,
+            # once the one of a test before has gone (X may take a moment to drop it).
+            deadline, found = time.time() + 30, []
+            while time.time() < deadline:
+                found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Emojify$"],
+                                       env={"DISPLAY": display}, capture_output=True, text=True).stdout.split()
+                if len(found) == 1:
+                    break
+                self.pump(0.1)
             assert len(found) == 1, found
             self.wid = found[0]
         except BaseException:  # a half-built window must not stay the default root of the next test
@@ -201,9 +207,13 @@ def test_no_camera_is_one_clear_state_with_nothing_to_pause(window):
     assert w.pump(until=lambda: w.view().state is State.NO_SOURCE)
     w.pump(0.5)
     banner = w.view().banner
-    assert banner.startswith("No camera\nno webcam at index 57") and "Trying again every 3 s" in banner
+    assert banner == ("No camera\nno webcam at index 57: plug one in, or close other apps using it.\nTrying again "
+                      "every 3 s.\nFile > Camera lists the cameras found; File > Open video plays a video file.")
     assert w.view().status == "camera 57"  # the state is said once: on the picture
     assert not w.view().pause_enabled and not w.view().snapshot_enabled
+    tools = w.view().tools
+    assert not any(tools[name] for name in ("Record", "Calibrate", "Copy emoji", "Snapshot"))
+    assert tools["Quit"] and tools["Full screen"]
     assert w.view().caption == "" and w.view().heading == ""
     w.press("space")
     assert w.view().state is State.NO_SOURCE
@@ -358,3 +368,35 @@ def test_own_emoji_pictures_replace_the_built_in_ones(window, long_video, tmp_pa
         "(missing or unreadable there)"))
     assert w.pump(5, until=lambda: w.view().frames_shown >= 3)
     assert (w.processor.emojis["neutral"][..., 2] == 255).all()
+
+
+def test_the_toolbar_fits_the_narrowest_window_and_keys_in_an_open_menu_stay_the_menus(window, long_video):
+    w = window(str(long_video))
+    assert w.pump(until=lambda: w.view().frames_shown >= 3)
+    assert w.view().cut_off == ()
+    w.xdotool("windowsize", w.wid, "640", "480")  # the smallest the window allows
+    assert w.pump(10, until=lambda: w.geometry()[0] == 640 and w.view().cut_off == ())
+    w.pump(0.5)
+    assert w.view().cut_off == ()
+    w.press("alt+f")  # the File menu opens (Alt and the underlined letter), Escape closes it: the app stays
+    w.press("Escape")
+    w.pump(0.5)
+    assert not w.app.closed
+    w.press("Escape")  # no menu open: Escape quits, as it says
+    assert w.app.closed
+
+
+def test_a_long_session_summary_scrolls_and_its_close_button_stays_on_screen(window, long_video):
+    from emojify.plots import summary_chart
+    from emojify.window.widgets import show_summary_window
+    w = window(str(long_video))
+    faces = {str(i): {"first_seen_s": 0.0, "seconds": 100.0 - i, "share": {"happy": 1.0},
+                      "longest_streaks": [{"emotion": "happy", "seconds": 1.0, "start_s": 0.0}]} for i in range(1, 66)}
+    summary = {"duration_s": 180.0, "faces": faces}
+    lines = ["Session 180 s, 65 face(s):"] + [f"  face {i}: ..." for i in faces]
+    top = show_summary_window(w.root, lines, summary_chart(summary, most=8))
+    w.pump(1.0)
+    assert top.winfo_height() < w.root.winfo_screenheight() and float(top.text.yview()[1]) < 1.0  # it scrolls
+    [close] = [c for c in top.winfo_children() if c.winfo_class() == "Button"]
+    assert close.cget("text") == "Close" and close.winfo_rooty() + close.winfo_height() <= w.root.winfo_screenheight()
+    top.destroy()

@@ -87,9 +87,7 @@ class EmojifyApp:
         root.geometry(f"{root.winfo_reqwidth()}x{root.winfo_reqheight()}")
         self.play(spec, first=True)
         self.refresh_cameras()
-        from emojify.recorder import unfinished_recordings
-        for path in unfinished_recordings(self.out_dir):
-            self.report(f"an earlier recording was not finished (Emojify was killed); it is kept as {path}")
+        self.recording.recover_unfinished()
         self.poll_id = root.after(POLL_MS, self.poll)
 
     def _commands(self):
@@ -108,7 +106,7 @@ class EmojifyApp:
             "escape": lambda: self.set_fullscreen(False) if self.fullscreen else self.close(),
             "choose_emoji_dir": lambda: self.avatars.choose(), "builtin_emoji": lambda: self.avatars.use(None),
             "calibrate": lambda: self.calibrating.start(), "forget_calibration": lambda: self.calibrating.forget(),
-            "copy_emoji": lambda: self.panel.copy_emoji(self.root, self.status.say),
+            "copy_emoji": lambda: self.panel.copy_emoji(self.root, self.status.say, time.perf_counter()),
             "show_keys": lambda: messagebox.showinfo("Emojify keys", "\n".join(f"{k}: {v}" for k, v in KEYS),
                                                      parent=self.root),
             "show_about": lambda: messagebox.showinfo("About Emojify", self.about, parent=self.root),
@@ -168,7 +166,7 @@ class EmojifyApp:
         summary = self.timeline.summary()
         lines = summary_lines(summary)
         print("\n".join(lines), flush=True)
-        self.summary_window = show_summary_window(self.root, lines, summary_chart(summary))
+        self.summary_window = show_summary_window(self.root, lines, summary_chart(summary, most=8))
 
     def report(self, line):
         """A problem the user should know of that does not stop anything: stderr and the status bar."""
@@ -209,7 +207,7 @@ class EmojifyApp:
         self.last = live
         self.frames_shown += 1
         self.status.frame_shown(now, live.captured, len(live.result.faces))
-        self.panel.show(live.result.main, live.hint, self.timeline.strip, now)
+        self.panel.show(live.result.faces, live.hint, self.timeline.strip, now)
         if live.result.faces:
             self.faces_seen += 1
             self.emojis_shown[self.panel.shown] += 1
@@ -217,10 +215,11 @@ class EmojifyApp:
     def show_state(self, status):
         """Banner, controls and panel for a new state: each state shown once, in words."""
         self.shown_status, state = status, status.state
-        self.picture.set_banner(banner_text(status, isinstance(self.spec, int), self.session.retry_every))
+        self.picture.set_banner(banner_text(status, self.spec, self.session.retry_every))
         has_picture = self.last is not None and state in (State.RUNNING, State.PAUSED, State.ENDED)
         self.controls.show_state(state in (State.RUNNING, State.PAUSED, State.ENDED),
-                                 {State.PAUSED: "Resume", State.ENDED: "Replay"}.get(state, "Pause"), has_picture)
+                                 {State.PAUSED: "Resume", State.ENDED: "Replay"}.get(state, "Pause"), has_picture,
+                                 state is State.RUNNING)
         if state in (State.NO_SOURCE, State.SOURCE_LOST, State.ERROR, State.STARTING):
             self.panel.clear()
         if state is State.SOURCE_LOST:

@@ -47,7 +47,7 @@ class Controls:
         file.add_command(label="Session summary", accelerator="T", command=c["show_summary"])
         file.add_separator()
         file.add_command(label="Quit", accelerator="Q", command=c["quit"])
-        menu.add_cascade(label="File", menu=file)
+        menu.add_cascade(label="File", underline=0, menu=file)
         view = tk.Menu(menu, tearoff=False)
         view.add_checkbutton(label="Mirror", accelerator="M", variable=self.mirror_var, command=c["apply_mirror"])
         view.add_checkbutton(label="Emoji over faces", accelerator="E", variable=self.emoji_var,
@@ -57,16 +57,16 @@ class Controls:
         view.add_separator()
         view.add_command(label="Emoji pictures from a folder...", command=c["choose_emoji_dir"])
         view.add_command(label="Built-in emoji", command=c["builtin_emoji"])
-        menu.add_cascade(label="View", menu=view)
-        face = tk.Menu(menu, tearoff=False)
+        menu.add_cascade(label="View", underline=0, menu=view)
+        self.face_menu = face = tk.Menu(menu, tearoff=False)
         face.add_command(label="Calibrate to my neutral face", accelerator="C", command=c["calibrate"])
         face.add_command(label="Forget calibration", command=c["forget_calibration"])
         face.add_command(label="Copy emoji", accelerator="Ctrl+C", command=c["copy_emoji"])
-        menu.add_cascade(label="Face", menu=face)
+        menu.add_cascade(label="Face", underline=0, menu=face)
         help_menu = tk.Menu(menu, tearoff=False)
         help_menu.add_command(label="Keys", command=c["show_keys"])
         help_menu.add_command(label="About Emojify", command=c["show_about"])
-        menu.add_cascade(label="Help", menu=help_menu)
+        menu.add_cascade(label="Help", underline=0, menu=help_menu)
         return menu
 
     def _build_toolbar(self):
@@ -77,6 +77,7 @@ class Controls:
         def button(text, width, command):
             return ttk.Button(bar, text=text, width=width, command=command, takefocus=False)
 
+        self.bar = bar
         self.pause_button = button("Pause", 8, c["toggle_pause"])
         self.snapshot_button = button("Snapshot", 9, c["snapshot"])
         mirror = ttk.Checkbutton(bar, text="Mirror", variable=self.mirror_var, command=c["apply_mirror"],
@@ -84,8 +85,8 @@ class Controls:
         emoji = ttk.Checkbutton(bar, text="Emoji on faces", variable=self.emoji_var, command=c["apply_emoji"],
                                 takefocus=False)
         self.record_button = button("Record", 10, c["toggle_record"])
-        calibrate = button("Calibrate", 9, c["calibrate"])
-        copy = button("Copy emoji", 10, c["copy_emoji"])
+        self.calibrate_button = calibrate = button("Calibrate", 9, c["calibrate"])
+        self.copy_button = copy = button("Copy emoji", 10, c["copy_emoji"])
         full = button("Full screen", 11, c["toggle_fullscreen"])
         quit_button = button("Quit", 6, c["quit"])
         tips = [(self.pause_button, "Pause or resume the picture; replay a finished video (Space)"),
@@ -97,24 +98,58 @@ class Controls:
                 (emoji, "Put each face's emoji over it (E)"),
                 (full, "Fill the screen; Escape leaves (F11)"),
                 (quit_button, "Close Emojify (Q)")]
+        self.tools = [w for w, _ in tips[:2]] + [mirror, emoji] + [w for w, _ in tips[2:5]] + [full, quit_button]
         for widget, tip in tips:
-            widget.pack(side="left", padx=(0, 6))
             # A titled tooltip, so that tools looking for the "Emojify" window never find a tooltip instead.
             ToolTip(widget, msg=tip, delay=0.5).wm_title("Emojify tooltip")
+        self.rows, self.row_frames = None, []
+        bar.bind("<Configure>", lambda e: self._flow(e.width))
+        self._flow(10_000)
+
+    def _flow(self, width):
+        """Lay the toolbar out in as many rows as the window's width needs: nothing is ever cut off."""
+        rows, row, used = [], [], 8
+        for widget in self.tools:
+            need = widget.winfo_reqwidth() + 6
+            if row and used + need > width:
+                rows.append(row)
+                row, used = [], 8
+            row.append(widget)
+            used += need
+        rows.append(row)
+        layout = [[str(w) for w in r] for r in rows]
+        if layout == self.rows:
+            return
+        self.rows = layout
+        while len(self.row_frames) < len(rows):
+            self.row_frames.append(ttk.Frame(self.bar))
+        for widget in self.tools:
+            widget.pack_forget()
+        for frame in self.row_frames:
+            frame.pack_forget()
+        for frame, widgets in zip(self.row_frames, rows):
+            frame.pack(anchor="w", pady=(0, 4))
+            for widget in widgets:
+                widget.pack(in_=frame, side="left", padx=(0, 6))
 
     def _bind_keys(self):
         c, root = self.commands, self.root
         root.protocol("WM_DELETE_WINDOW", c["quit"])
-        for key, name in LETTERS.items():
-            for k in (key, key.upper()):
-                root.bind(f"<KeyPress-{k}>", lambda e, a=c[name]: a())
-        root.bind("<space>", lambda e: c["toggle_pause"]())
-        root.bind("<Escape>", lambda e: c["escape"]())
-        root.bind("<F11>", lambda e: c["toggle_fullscreen"]())
+        def key(action):
+            # A menu's events reach the window's bindings too: a key typed in an open menu (Escape closing it)
+            # is the menu's, never a command of the window. Tk's menu bar copies ("#" in their names) count.
+            return lambda e: None if isinstance(e.widget, tk.Menu) or "#" in str(e.widget) else action()
+
+        for letter, name in LETTERS.items():
+            for k in (letter, letter.upper()):
+                root.bind(f"<KeyPress-{k}>", key(c[name]))
+        root.bind("<space>", key(c["toggle_pause"]))
+        root.bind("<Escape>", key(c["escape"]))
+        root.bind("<F11>", key(c["toggle_fullscreen"]))
         for name in ("<Control-o>", "<Control-O>"):
-            root.bind(name, lambda e: c["open_video"]())
+            root.bind(name, key(c["open_video"]))
         for name in ("<Control-c>", "<Control-C>"):
-            root.bind(name, lambda e: c["copy_emoji"]())
+            root.bind(name, key(c["copy_emoji"]))
 
     def flip(self, name):
         """Turn a check (mirror_var, emoji_var) over, as its key does; returns the new value."""
@@ -122,11 +157,19 @@ class Controls:
         var.set(not var.get())
         return var.get()
 
-    def show_state(self, can_pause, pause_label, has_picture):
+    def show_state(self, can_pause, pause_label, has_picture, running):
+        """has_picture: a picture is shown (snapshot, copy); running: it is live (record, calibrate)."""
         self.pause_button.configure(text=pause_label)
         self.pause_button.state(["!disabled" if can_pause else "disabled"])
-        self.snapshot_button.state(["!disabled" if has_picture else "disabled"])
-        self.file_menu.entryconfigure("Save snapshot", state="normal" if has_picture else "disabled")
+        for widget, entry, menu, on in ((self.snapshot_button, "Save snapshot", self.file_menu, has_picture),
+                                        (self.copy_button, "Copy emoji", self.face_menu, has_picture),
+                                        (self.calibrate_button, "Calibrate to my neutral face", self.face_menu,
+                                         running)):
+            widget.state(["!disabled" if on else "disabled"])
+            menu.entryconfigure(entry, state="normal" if on else "disabled")
+        if self.recording_shown is None or not self.recording_shown[1]:  # a recording in progress can be stopped
+            self.record_button.state(["!disabled" if running else "disabled"])
+            self.file_menu.entryconfigure(RECORD_ENTRY, state="normal" if running else "disabled")
 
     def show_recording(self, button_text, recording, enabled=True):
         """The Record button's text (e.g. 'Stop (0:12)') and the File menu's entry, recording or not."""

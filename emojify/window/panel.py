@@ -9,18 +9,21 @@ from emojify.window.widgets import EmotionBars, TimelineStrip
 from emotions import EMOJI_CHARS, EMOTIONS, NO_FACE, UNSURE, UNSURE_CHAR, heading
 
 
-def caption(face):
-    """The line under the heading: the confidence, or the two emotions the model cannot tell between."""
+def caption(face, faces=1):
+    """The line under the heading: which face (with several in view), and the confidence or the two emotions
+    the model cannot tell between."""
     if face is None:
         return "no face in view"
+    which = f"face {face.id} (largest of {faces}): " if faces > 1 and face.id is not None else ""
     if shown_as(face) == UNSURE:
         first, second = sorted(range(len(face.probs)), key=lambda i: -face.probs[i])[:2]
-        return f"{EMOTIONS[first]} {face.probs[first]:.0%} or {EMOTIONS[second]} {face.probs[second]:.0%}?"
-    return f"confidence {face.confidence:.0%}"
+        return f"{which}{EMOTIONS[first]} {face.probs[first]:.0%} or {EMOTIONS[second]} {face.probs[second]:.0%}?"
+    return f"{which}confidence {face.confidence:.0%}"
 
 
 class Panel:
     STRIP_EVERY_S = 0.25  # a minute in 280 px: a few redraws a second show every change
+    RECENT_S = 1.0
 
     def __init__(self, root, bg, window_s):
         side = ttk.Frame(root, padding=(12, 8, 8, 0))
@@ -36,6 +39,8 @@ class Panel:
         ttk.Label(side, text="Last minute").pack(anchor="w", pady=(10, 0))
         self.strip = TimelineStrip(side, bg, window_s=window_s)
         self.strip.pack()
+        ttk.Label(side, text="colours as in the bars above; grey: not sure; blank: no face",
+                  foreground="#666666").pack(anchor="w")
         self.hint = ttk.Label(side, text="", foreground="#b35900", wraplength=280, justify="left")
         self.hint.pack(anchor="w", pady=(8, 0))
         self.calibration = ttk.Label(side, text="", wraplength=280, justify="left")
@@ -43,6 +48,7 @@ class Panel:
         self.shown = None        # the emotion (or UNSURE) shown, None for no face
         self.texts = {}          # label -> text shown: configure() costs a relayout even when nothing changed
         self.strip_at = 0.0
+        self.recent = (None, 0.0)  # the last face's emotion and when it was shown: what Copy emoji copies
         self.sources, self.photos, self.px = {}, {}, 0
 
     def _set(self, label, text):
@@ -53,14 +59,18 @@ class Panel:
     def text(self, label):
         return self.texts.get(label, "")
 
-    def show(self, face, hint, strip, now):
-        """face: the main face or None; strip: callable giving the last minute (timeline.Timeline.strip)."""
+    def show(self, faces, hint, strip, now):
+        """faces: those of the frame, main (largest) first; strip: callable giving the last minute
+        (timeline.Timeline.strip)."""
+        face = faces[0] if faces else None
         emotion = shown_as(face) if face is not None else None
+        if emotion is not None:
+            self.recent = (emotion, now)
         if emotion != self.shown:
             self.emoji.configure(image=self.photos[emotion or NO_FACE])
             self.shown = emotion
         self._set("heading", heading(emotion))
-        self._set("caption", caption(face))
+        self._set("caption", caption(face, len(faces)))
         self.bars.show(face.probs if face is not None else None)
         self._set("hint", hint or "")
         if now - self.strip_at >= self.STRIP_EVERY_S:
@@ -90,12 +100,14 @@ class Panel:
         self.photos = {e: ImageTk.PhotoImage(image.resize((px, px), Image.LANCZOS)) for e, image in self.sources.items()}
         self.emoji.configure(image=self.photos[self.shown or NO_FACE])
 
-    def copy_emoji(self, root, say):
-        """Ctrl+C: the shown emoji's character to the clipboard, to paste into a chat."""
-        if self.shown is None:
+    def copy_emoji(self, root, say, now):
+        """Ctrl+C: the emoji's character to the clipboard, to paste into a chat: the one shown, or the last one
+        shown in the second before (a face the detector missed for a frame or two is still in view)."""
+        emotion, at = self.recent
+        if emotion is None or now - at > self.RECENT_S:
             say("no face in view: nothing to copy")
             return
-        char = UNSURE_CHAR if self.shown == UNSURE else EMOJI_CHARS[self.shown]
+        char = UNSURE_CHAR if emotion == UNSURE else EMOJI_CHARS[emotion]
         root.clipboard_clear()
         root.clipboard_append(char)
-        say(f"copied {char} to the clipboard")
+        say(f"copied the {heading(emotion).lower()} emoji to the clipboard")  # Tk's fonts show no colour emoji

@@ -13,15 +13,20 @@ BANNERS = {State.STARTING: "Starting...", State.PAUSED: "Paused", State.NO_SOURC
 HINTS = {State.PAUSED: "Space resumes.", State.ENDED: "Space replays it; Ctrl+O opens another video."}
 
 
-def banner_text(status, is_camera, retry_every):
-    """What the banner says for a session status; empty while the picture simply runs."""
+def banner_text(status, spec, retry_every):
+    """What the banner says for a session status (spec: the camera index or video played); empty while the
+    picture simply runs. It speaks of the window's menus, never of command-line options."""
     state = status.state
     if state is State.RUNNING:
         return ""
-    title = "No camera" if state is State.NO_SOURCE and is_camera else BANNERS.get(state, "")
+    camera = isinstance(spec, int)
+    title = "No camera" if state is State.NO_SOURCE and camera else BANNERS.get(state, "")
     detail = status.message if state is not State.ENDED else ""
-    if state is State.NO_SOURCE and retry_every:
-        detail += f"\nTrying again every {retry_every:.0f} s; File > Camera lists the cameras found."
+    if state is State.NO_SOURCE and camera:
+        detail = f"no webcam at index {spec}: plug one in, or close other apps using it."
+        if retry_every:
+            detail += f"\nTrying again every {retry_every:.0f} s."
+        detail += "\nFile > Camera lists the cameras found; File > Open video plays a video file."
     return "\n".join(t for t in (title, detail, HINTS.get(state, "")) if t)
 
 
@@ -43,6 +48,8 @@ class Picture:
         self.banner = c.create_text(w // 2, h // 2, text="", fill="white", justify="center",
                                     font=("TkDefaultFont", 14, "bold"), width=w - 60)
         self.rec = c.create_text(14, 12, text="", fill="#e02020", anchor="nw", font=("TkDefaultFont", 16, "bold"))
+        # The calibration countdown: white on a dark box, on the picture itself (never across its border).
+        self.notice_box = c.create_rectangle(0, 0, 0, 0, fill="#202020", outline="", state="hidden")
         self.notice = c.create_text(w // 2, 12, text="", fill="white", anchor="n", font=("TkDefaultFont", 16, "bold"))
         self.fullscreen = False
         self.saved_geometry = None
@@ -85,8 +92,17 @@ class Picture:
         self.canvas.tag_raise(self.rec)
 
     def set_notice(self, text):
-        if text != self.text("notice"):
-            self.canvas.itemconfigure(self.notice, text=text)
+        if text == self.text("notice"):
+            return
+        c, (cw, ch), (_, ph) = self.canvas, self.area, self.size
+        c.coords(self.notice, cw // 2, max(ch - ph, 0) // 2 + 14)
+        c.itemconfigure(self.notice, text=text)
+        if text:
+            x0, y0, x1, y1 = c.bbox(self.notice)
+            c.coords(self.notice_box, x0 - 10, y0 - 6, x1 + 10, y1 + 6)
+            c.tag_raise(self.notice_box)
+            c.tag_raise(self.notice)
+        c.itemconfigure(self.notice_box, state="normal" if text else "hidden")
 
     def _resized(self, event):
         w, h = max(event.width, 32), max(event.height, 32)

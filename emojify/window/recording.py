@@ -8,7 +8,7 @@ from PIL import Image
 from emojify.atomic import atomic_path
 from emojify.errors import AppError, os_reason
 from emojify.live import State
-from emojify.recorder import Recorder
+from emojify.recorder import Recorder, recover, unfinished_recordings
 
 
 def free_snapshot_path(folder):
@@ -28,6 +28,7 @@ class Recording:
         self.say, self.report, self.show, self.set_rec = say, report, show, set_rec
         self.recorder = None
         self.stopping = None  # (thread finishing a recording, [its result]) until poll() reports it
+        self.recovering = None  # (thread joining what a killed Emojify recorded, [(pieces, video or None)])
 
     @property
     def busy(self):
@@ -82,8 +83,28 @@ class Recording:
             thread.join()
             self._finished()
 
+    def recover_unfinished(self):
+        """Recordings a killed Emojify left (their pieces): each made into its video on a thread; poll() says."""
+        folders = unfinished_recordings(self.out_dir)
+        if folders:
+            done = []
+            thread = threading.Thread(target=lambda: done.extend((f, recover(f)) for f in folders),
+                                      name="recovering", daemon=True)
+            thread.start()
+            self.recovering = (thread, done)
+
+    def _recovered(self):
+        for folder, video in self.recovering[1]:
+            self.report(f"an earlier recording was not finished (Emojify was killed); its video up to the last "
+                        f"second is kept as {video}" if video else
+                        f"an earlier recording was not finished (Emojify was killed); none of its video could be "
+                        f"read (its pieces are in {folder})")
+        self.recovering = None
+
     def poll(self):
         """From the Tk loop: the REC timer, and the report of a recording that finished."""
+        if self.recovering is not None and not self.recovering[0].is_alive():
+            self._recovered()
         if self.recorder is not None:
             seconds = int(self.recorder.seconds)
             clock = f"{seconds // 60}:{seconds % 60:02d}"
@@ -105,7 +126,10 @@ class Recording:
             self.report(done.message)
 
     def close(self):
-        """Finish whatever is recording or finishing, waiting for it."""
+        """Finish whatever is recording, finishing or being recovered, waiting for it."""
+        if self.recovering is not None:
+            self.recovering[0].join()
+            self._recovered()
         if self.recorder is not None:
             self.stop(wait=True)
         elif self.stopping is not None:

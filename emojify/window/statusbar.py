@@ -15,6 +15,7 @@ class StatusBar:
         self.times = collections.deque(maxlen=self.FPS_FRAMES)
         self.fps = self.latency = 0.0
         self.frames = self.faces = 0
+        self.faces_shown = None
         self.flash = ("", 0.0)  # a passing message, and until when
         self.text = ""
         self.at = 0.0
@@ -36,8 +37,9 @@ class StatusBar:
 
     def update(self, now, source, running, force=False):
         """Redraw if due (a few times a second) or forced; source: the name of what plays."""
-        if not force and now - self.at < self.EVERY_S:
-            return
+        if not force and now - self.at < self.EVERY_S and self.faces == self.faces_shown:
+            return  # a change of the face count shows at once: the bar never disagrees with the picture
+        self.faces_shown = self.faces
         self.at = now
         times = self.times
         recent = len(times) >= 2 and now - times[-1] < 1.0

@@ -45,6 +45,8 @@ class WindowView:
     emoji_on_faces: bool
     emoji_checked: bool
     fullscreen: bool
+    tools: dict                 # each toolbar control's text -> enabled
+    cut_off: tuple              # the toolbar controls not wholly inside the window (none, ever)
     cameras: tuple              # File > Camera's entries
     summary_open: bool          # the session summary window is open
     closed: bool
@@ -55,6 +57,9 @@ def view_of(app):
     cameras = tuple(c.camera_menu.entrycget(i, "label") for i in range(c.camera_menu.index("end") + 1)) \
         if c.camera_menu.index("end") is not None else ()
     last = app.last
+    right = app.root.winfo_rootx() + app.root.winfo_width()
+    tools = {w.cget("text"): w.instate(["!disabled"]) for w in c.tools}
+    cut_off = tuple(w.cget("text") for w in c.tools if not w.winfo_ismapped() or w.winfo_rootx() + w.winfo_width() > right)
     return WindowView(
         state=app.session.state, source=app.label, spec=app.spec, frames_shown=app.frames_shown,
         image=None if last is None else last.image, faces=[] if last is None else list(last.result.faces),
@@ -70,6 +75,6 @@ def view_of(app):
         recording=app.recording.recorder is not None, finishing=app.recording.stopping is not None,
         mirror=app.session.mirror, mirror_checked=c.mirror_var.get(), emoji_on_faces=app.session.emoji_on_faces,
         emoji_checked=c.emoji_var.get(), fullscreen=app.fullscreen,
-        cameras=cameras,
+        tools=tools, cut_off=cut_off, cameras=cameras,
         summary_open=app.summary_window is not None and bool(app.summary_window.winfo_exists()),
         closed=app.closed)

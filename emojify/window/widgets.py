@@ -74,14 +74,24 @@ class TimelineStrip(tk.Canvas):
 
 
 def show_summary_window(root, lines, chart):
-    """A small window with the session summary as text and chart (a Pillow image); returns the Toplevel."""
+    """A window with the session summary as text (scrolling past a dozen faces, so that Close stays in reach)
+    and chart (a Pillow image); returns the Toplevel."""
     top = tk.Toplevel(root)
     top.title("Emojify session summary")
-    tk.Label(top, text="\n".join(lines), justify="left", anchor="w", font=("TkFixedFont", 10)).pack(
-        padx=10, pady=(10, 4), fill="x")
+    frame = tk.Frame(top)
+    frame.pack(padx=10, pady=(10, 4), fill="both", expand=True)
+    text = tk.Text(frame, height=min(len(lines), 14), width=max(40, min(100, max(map(len, lines)))),
+                   font=("TkFixedFont", 10), relief="flat", wrap="none")
+    text.insert("1.0", "\n".join(lines))
+    text.configure(state="disabled")
+    if len(lines) > 14:
+        bar = tk.Scrollbar(frame, command=text.yview)
+        text.configure(yscrollcommand=bar.set)
+        bar.pack(side="right", fill="y")
+    text.pack(side="left", fill="both", expand=True)
     top.chart = ImageTk.PhotoImage(chart)  # referenced by the window, or Tk shows a blank image
     tk.Label(top, image=top.chart).pack(padx=10, pady=(0, 10))
     tk.Button(top, text="Close", command=top.destroy).pack(pady=(0, 10))
     top.bind("<Escape>", lambda e: top.destroy())
+    top.text = text
     return top
-

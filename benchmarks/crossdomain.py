@@ -1,0 +1,149 @@
+"""How well models read faces that are not FER-2013, side by side: the table every choice is made on.
+
+    python -m benchmarks.crossdomain model.h5
+    python -m benchmarks.crossdomain model.h5 ../runs/member9/model.h5 --views 1
+
+Sets (the same faces for every model in the run):
+  validation  the FER-2013 faces train.py holds out of train/ (never test/)
+  sfew        film crops (../shared/crossdomain/sfew), each whole crop as the face
+  lfw-photo   photos of people (../shared/crossdomain/lfw), the whole photo as the face
+  lfw         the same photos through the face detector, as predict.py reads a photo
+  webcam      the validation faces enlarged into 640x480 frames as a webcam would show them (size, place,
+              rotation up to 15 degrees, light gradients, gamma, blur, noise, JPEG), through the live window's
+              detector and crop
+Per set: accuracy and mean per-class recall over the faces found (lfw leaves fear, 21 faces, out of its mean),
+and how many faces the detector found. The cross-domain score is the mean accuracy over sfew, lfw and webcam.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SCORED = ("sfew", "lfw", "webcam")
+
+
+def webcam_frames(faces, seed=0, size=(640, 480)):
+    """Each 48x48 face as a gray webcam frame: enlarged to 140-320 px, placed anywhere it fits, rotated up to
+    15 degrees, under a light gradient and a gamma, blurred, noisy and JPEG-compressed; yields frames."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    w, h = size
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    for face in faces:
+        side = int(rng.uniform(140, 320))
+        back = np.full((h, w), rng.uniform(60, 190), np.float32)
+        back += cv2.resize(rng.normal(0, 12, (h // 40, w // 40)).astype(np.float32), (w, h))  # a room, roughly
+        x, y = int(rng.uniform(0, w - side)), int(rng.uniform(0, h - side))
+        patch = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        back[y:y + side, x:x + side] = patch
+        turn = cv2.getRotationMatrix2D((x + side / 2, y + side / 2), rng.uniform(-15, 15), 1.0)
+        frame = cv2.warpAffine(back, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+        gx, gy = rng.uniform(-40, 40, 2)  # a lamp to one side: up to 40 levels brighter there, darker opposite
+        frame += gx * (xs / w - 0.5) * 2 + gy * (ys / h - 0.5) * 2
+        frame = 255 * (np.clip(frame, 0, 255) / 255) ** np.exp(rng.uniform(-0.35, 0.35))
+        sigma = rng.uniform(0, 1.5)
+        if sigma > 0.3:
+            frame = cv2.GaussianBlur(frame, (0, 0), sigma)
+        frame += rng.normal(0, rng.uniform(0, 6), frame.shape)
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(40, 95))])
+        yield cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+
+
+def webcam_set(faces, labels):
+    """(crops, labels, frames without a face) of the validation faces seen as webcam frames."""
+    from emojify.detect import FaceDetector, crop_faces, fer_box
+    detector = FaceDetector()  # the live window's: 320 px wide, faces down to 1/5 of the shorter side
+    crops, kept, missed = [], [], 0
+    for frame, label in zip(webcam_frames(faces), labels):
+        boxes = detector(frame)
+        if not len(boxes):
+            missed += 1
+            continue
+        crops.append(crop_faces(frame, [fer_box(boxes[0])])[0])
+        kept.append(label)
+    return np.stack(crops), np.asarray(kept, np.int32), missed
+
+
+def load_sets(args):
+    """{set: (faces, labels, images without a detected face)}, each built once for every model."""
+    from emojify import dataset
+    sets = {}
+    started = time.perf_counter()
+    val_faces, val_labels = dataset.validation_faces(args.fer / "train", 0.1, 1)
+    sets["validation"] = (val_faces, val_labels, 0)
+    sfew = dataset.load_folder(args.sfew)
+    sets["sfew"] = (sfew[0], sfew[1], 0)
+    lfw = dataset.load_folder(args.lfw)
+    sets["lfw-photo"] = (lfw[0], lfw[1], 0)
+    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw))
+    sets["lfw"] = (faces, labels, len(no_face))
+    sets["webcam"] = webcam_set(val_faces, val_labels)
+    print(f"Sets ready in {time.perf_counter() - started:.0f} s: "
+          + ", ".join(f"{k} {len(v[1])}" for k, v in sets.items()), file=sys.stderr, flush=True)
+    return sets
+
+
+def scores(probs, labels, leave_out=()):
+    """(accuracy, mean recall over the classes present, except leave_out)."""
+    from emotions import EMOTIONS
+    pred = probs.argmax(1)
+    recalls = [np.mean(pred[labels == c] == c) for c in range(len(EMOTIONS))
+               if (labels == c).any() and EMOTIONS[c] not in leave_out]
+    return float(np.mean(pred == labels)), float(np.mean(recalls))
+
+
+def measure(model_path, sets, views):
+    from emojify.inference import EmotionClassifier, load_model, predict_probs
+    classifier = EmotionClassifier(load_model(model_path), views=views)
+    row = {}
+    for name, (faces, labels, _) in sets.items():
+        row[name] = scores(predict_probs(classifier, faces), labels, ("fear",) if name.startswith("lfw") else ())
+    row["score"] = float(np.mean([row[name][0] for name in SCORED]))
+    return row
+
+
+def table(rows, sets):
+    names = list(sets)
+    width = max(12, *(len(str(m)) for m in rows))
+    lines = ["| model | " + " | ".join(names) + " | cross-domain score |",
+             "|---|" + "---|" * (len(names) + 1)]
+    for model, row in rows.items():
+        cells = [f"{row[n][0]:.1%} / {row[n][1]:.1%}" for n in names]
+        lines.append(f"| {str(model):{width}s} | " + " | ".join(cells) + f" | **{row['score']:.1%}** |")
+    found = ", ".join(f"{n}: {len(sets[n][1])} faces" + (f" ({sets[n][2]} without a detected face)"
+                                                        if sets[n][2] else "") for n in names)
+    return "\n".join(lines + ["", "accuracy / mean per-class recall; " + found])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[1:]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", type=Path, nargs="+", help="model files, compared side by side")
+    p.add_argument("--views", type=int, choices=(1, 2, 4), default=4, help="views per face (default: 4, as "
+                   "predict.py and evaluate.py classify)")
+    p.add_argument("--fer", type=Path, default=SHARED / "fer2013", help="FER-2013, Kaggle layout")
+    p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew")
+    p.add_argument("--lfw", type=Path, default=SHARED / "crossdomain" / "lfw")
+    args = p.parse_args(argv)
+    from emojify.errors import AppError
+    from emojify.inference import import_tensorflow
+    try:
+        sets = load_sets(args)
+        import_tensorflow()
+        rows = {}
+        for model in args.models:
+            started = time.perf_counter()
+            rows[model] = measure(model, sets, args.views)
+            print(f"scored {model} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    except AppError as e:
+        sys.exit(f"error: {e}")
+    print(f"{args.views} view(s) per face\n" + table(rows, sets))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
