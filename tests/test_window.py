@@ -400,3 +400,12 @@ def test_a_long_session_summary_scrolls_and_its_close_button_stays_on_screen(win
     [close] = [c for c in top.winfo_children() if c.winfo_class() == "Button"]
     assert close.cget("text") == "Close" and close.winfo_rooty() + close.winfo_height() <= w.root.winfo_screenheight()
     top.destroy()
+
+
+def test_with_several_faces_the_panel_and_the_status_bar_say_which_and_how_many(window, three_face_video):
+    w = window(str(three_face_video))
+    assert w.pump(until=lambda: len(w.view().faces) == 3)
+    assert w.pump(5, until=lambda: re.match(r"face \d+ \(largest of 3\): ", w.view().caption) is not None)
+    assert w.pump(2, until=lambda: w.view().status.endswith("3 faces") or "3 faces  |" in w.view().status)
+    faces = w.view().faces
+    assert w.view().caption.startswith(f"face {faces[0].id} (largest of 3)")

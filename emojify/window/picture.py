@@ -72,15 +72,19 @@ class Picture:
     def text(self, item):
         return self.canvas.itemcget(getattr(self, item), "text")
 
-    def set_banner(self, text):
+    def _boxed(self, item, box, text, pad):
+        """Show text in item, on the dark rectangle box (pad pixels around it); both hidden for no text."""
         c = self.canvas
-        c.itemconfigure(self.banner, text=text)
+        c.itemconfigure(item, text=text)
         if text:
-            x0, y0, x1, y1 = c.bbox(self.banner)
-            c.coords(self.banner_box, x0 - 16, y0 - 12, x1 + 16, y1 + 12)
-            c.tag_raise(self.banner_box)
-            c.tag_raise(self.banner)
-        c.itemconfigure(self.banner_box, state="normal" if text else "hidden")
+            x0, y0, x1, y1 = c.bbox(item)
+            c.coords(box, x0 - pad[0], y0 - pad[1], x1 + pad[0], y1 + pad[1])
+            c.tag_raise(box)
+            c.tag_raise(item)
+        c.itemconfigure(box, state="normal" if text else "hidden")
+
+    def set_banner(self, text):
+        self._boxed(self.banner, self.banner_box, text, (16, 12))
 
     def set_rec(self, text):
         """The REC marker, on the picture's top-left corner (the picture is centred in its area)."""
@@ -94,15 +98,9 @@ class Picture:
     def set_notice(self, text):
         if text == self.text("notice"):
             return
-        c, (cw, ch), (_, ph) = self.canvas, self.area, self.size
-        c.coords(self.notice, cw // 2, max(ch - ph, 0) // 2 + 14)
-        c.itemconfigure(self.notice, text=text)
-        if text:
-            x0, y0, x1, y1 = c.bbox(self.notice)
-            c.coords(self.notice_box, x0 - 10, y0 - 6, x1 + 10, y1 + 6)
-            c.tag_raise(self.notice_box)
-            c.tag_raise(self.notice)
-        c.itemconfigure(self.notice_box, state="normal" if text else "hidden")
+        (cw, ch), (_, ph) = self.area, self.size
+        self.canvas.coords(self.notice, cw // 2, max(ch - ph, 0) // 2 + 14)  # on the picture, never its border
+        self._boxed(self.notice, self.notice_box, text, (10, 6))
 
     def _resized(self, event):
         w, h = max(event.width, 32), max(event.height, 32)
