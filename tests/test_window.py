@@ -409,3 +409,28 @@ def test_with_several_faces_the_panel_and_the_status_bar_say_which_and_how_many(
     assert w.pump(2, until=lambda: w.view().status.endswith("3 faces") or "3 faces  |" in w.view().status)
     faces = w.view().faces
     assert w.view().caption.startswith(f"face {faces[0].id} (largest of 3)")
+
+
+def test_copy_emoji_copies_the_face_of_the_last_second_when_the_detector_misses_a_frame(display, monkeypatch):
+    """The panel alone, in a real Tk window: a face, then two frames where the detector lost it."""
+    import tkinter as tk
+
+    from emojify.faces import Face
+    from emojify.overlay import load_emojis
+    from emojify.window.panel import Panel
+    from emotions import EMOJI_CHARS, EMOTIONS
+    monkeypatch.setenv("DISPLAY", display)
+    root = tk.Tk()
+    try:
+        panel, said = Panel(root, "#dcdad5", 60.0), []
+        panel.set_emojis(load_emojis(size=64))
+        happy = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("happy")]
+        panel.show([Face((0, 0, 100, 100), happy, 1)], None, lambda: [], now=10.0)
+        panel.show([], None, lambda: [], now=10.1)
+        panel.show([], None, lambda: [], now=10.2)
+        panel.copy_emoji(root, said.append, now=10.3)
+        assert root.clipboard_get() == EMOJI_CHARS["happy"] and said == ["copied the happy emoji to the clipboard"]
+        panel.copy_emoji(root, said.append, now=12.0)  # gone for more than a second: no face any more
+        assert said[-1] == "no face in view: nothing to copy"
+    finally:
+        root.destroy()
