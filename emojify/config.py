@@ -1,7 +1,7 @@
 """Settings every module shares: where the app's own files are, the face size, the file types it reads."""
 from pathlib import Path
 
-VERSION = "1.1"
+VERSION = "1.2"  # also emojify.__version__; CHANGELOG.md says what each brought
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository: model, face detector, emoji, docs
 MODEL_PATH = ROOT / "model.h5"

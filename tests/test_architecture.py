@@ -16,7 +16,8 @@ ROOT_MODULES = {"model", "emotions"}
 ALLOWED = {
     "emotions": set(),
     "model": {"emojify.config", "emotions"},
-    "emojify": set(),
+    "emojify": {"emojify.config"},
+    "emojify.__main__": {"emojify"},
     "emojify.config": set(),
     "emojify.preflight": set(),
     "emojify.errors": set(),
@@ -221,3 +222,14 @@ def test_only_what_is_missing_is_named():
     from emojify import preflight
     assert preflight.missing({"json": "json", "emojify_no_such_package": "no-such-package"}) == ["no-such-package"]
     assert preflight.missing(preflight.PACKAGES) == []
+
+
+def test_the_version_is_one_and_python_m_emojify_says_it():
+    import subprocess
+
+    import emojify
+    from emojify.config import VERSION
+    result = subprocess.run([sys.executable, "-m", "emojify", "--version"], capture_output=True, text=True,
+                            timeout=60, cwd=str(ROOT))
+    assert result.returncode == 0 and result.stdout.strip() == f"emojify {VERSION}" == f"emojify {emojify.__version__}"
+    assert f"## {VERSION}" in (ROOT / "CHANGELOG.md").read_text()
