@@ -201,9 +201,9 @@ def test_ctrl_c_before_the_window_or_the_training_starts_is_one_line(tiny_model_
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-        if script == "train.py" and proc.returncode == 2:  # done before the signal came: the one error line
-            assert err.count("\n") == 1 and err.startswith("error: data folder"), (delay, err)
-            continue
+        if script == "train.py" and err.startswith("error: data folder"):  # done before the signal came (it
+            assert err.count("\n") == 1 and proc.returncode in (2, -signal.SIGINT), (delay, err)  # may land in
+            continue  # the interpreter's own shutdown, after the one error line)
         assert (proc.returncode, err.strip()) == (130, "interrupted"), (delay, err)
 
 
