@@ -10,15 +10,13 @@ member and the ensemble are scored (4 views) on the validation images train.py h
 """
 from emojify import preflight
 
-preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
+preflight.require(training=True)  # first: a missing package, or Ctrl+C from here on, is one line
 
 import re  # noqa: E402
-import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from emojify import atomic
 from emojify.cli import main_guard, make_parser
 from emojify.config import MODEL_PATH
 from emojify.errors import AppError, ModelError, os_reason
@@ -104,20 +102,18 @@ def main(argv=None):
         for name, score in zip(names, singles):
             print(f"validation accuracy {score:.2%}  {name}")
         print(f"validation accuracy {together:.2%}  the ensemble ({n} held-out images, 4 views)")
-    backup = args.out.with_name(f"{args.out.stem}.backup{args.out.suffix}")
+    from emojify.export import back_up, save_with_export
     replacing = args.out.exists()
     try:
-        if replacing:  # the model there is kept, as train.py keeps one it replaces
-            with atomic.atomic_path(backup) as tmp:
-                shutil.copy2(args.out, tmp)
-        atomic.save_model(ensemble, args.out, include_optimizer=False)
+        backup = back_up(args.out) if replacing else None  # the model there is kept, as train.py keeps one
+        save_with_export(ensemble, args.out, include_optimizer=False)
     except OSError as e:
         raise AppError(f"cannot write {args.out}: {os_reason(e)}; it is unchanged.") from None
     if replacing:
         print(f"The previous {args.out.name} is kept as {backup}.")
     size = args.out.stat().st_size / 1e6
     params = ensemble.count_params()
-    print(f"Saved {args.out}: {len(models)} members, {params:,} parameters, {size:.1f} MB, "
+    print(f"Saved {args.out} and its LiteRT export: {len(models)} members, {params:,} parameters, {size:.1f} MB, "
           f"in {time.perf_counter() - started:.0f} s.")
     return 0
 

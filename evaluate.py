@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np
 
 from emojify import atomic
-from emojify.cli import add_views_option, main_guard, make_parser, progress_bar
+from emojify.cli import add_backend_option, add_views_option, main_guard, make_parser, progress_bar
 from emojify.config import FACE_SIZE, MODEL_PATH
 from emojify.errors import AppError
 
@@ -102,6 +102,7 @@ def parse_args(argv):
     p.add_argument("--usage", choices=("Training", "PublicTest", "PrivateTest"),
                    help="with fer2013.csv: which split to use (default: all rows)")
     add_views_option(p, default=4, why=", the most accurate")
+    add_backend_option(p)
     return p.parse_args(argv)
 
 
@@ -109,14 +110,13 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     from emojify import dataset
-    from emojify.inference import EmotionClassifier, load_model
+    from emojify.backends import open_classifier
 
     is_csv = args.data.suffix.lower() == ".csv"
     if args.detect and is_csv:
         raise AppError("--detect needs image files; fer2013.csv holds ready 48x48 faces.")
     if args.usage and not is_csv:
         raise AppError("--usage applies to fer2013.csv only.")
-    model = load_model(args.model)
     no_face = []
     if args.detect:
         faces, labels, paths, skipped, no_face = dataset.detected_faces(dataset.list_folder(args.data))
@@ -126,9 +126,9 @@ def main(argv=None):
         print(f"skipped {path}: {why}", file=sys.stderr)
     if skipped:
         print(f"Skipped {len(skipped)} unreadable file(s).", file=sys.stderr)
-    classifier = EmotionClassifier(model, views=args.views)
+    classifier = open_classifier(args.model, views=args.views, backend=args.backend)
     report = evaluate(classifier, faces, labels)
-    report.update(data=str(args.data), model=str(args.model), skipped=len(skipped), usage=args.usage,
+    report.update(data=str(args.data), model=str(args.model), backend=classifier.backend, skipped=len(skipped), usage=args.usage,
                   ms_per_face=ms_per_face(classifier),
                   model_bytes=args.model.stat().st_size)
     if args.detect:

@@ -25,10 +25,11 @@ from pathlib import Path  # noqa: E402
 import tkinter as tk  # noqa: E402
 
 from emojify.capture import open_source  # noqa: E402
-from emojify.cli import add_views_option, main_guard, make_parser  # noqa: E402
-from emojify.config import MODEL_PATH, ROOT, VERSION  # noqa: E402
+from emojify.cli import add_backend_option, add_views_option, main_guard, make_parser  # noqa: E402
+from emojify.config import LIVE_MODEL_PATH, MODEL_PATH, ROOT, VERSION  # noqa: E402
 from emojify.errors import AppError, os_reason  # noqa: E402
 from emojify.live import State  # noqa: E402
+from emojify.processor import CLASSIFY_EVERY  # noqa: E402
 from emojify.timeline import save_summary, summary_lines  # noqa: E402
 from emojify.window.app import open_window  # noqa: E402
 
@@ -53,11 +54,16 @@ def exit_on_display_loss(app, display):
     return handler
 
 
-def about_text(model_path, views):
+def about_text(model_path, views, backend=""):
     """Help > About: the version and what the model is known to score."""
-    lines = [f"Emojify {VERSION}", "Live emotion recognition with emoji.", "", f"Model: {model_path}"]
+    lines = [f"Emojify {VERSION}", "Live emotion recognition with emoji.", "",
+             f"Model: {model_path}" + (f" (run by {backend})" if backend else "")]
     results = ROOT / "docs" / "results" / "fer2013_test.json"
-    if Path(model_path).resolve() == MODEL_PATH and results.is_file():
+    if Path(model_path).resolve() == LIVE_MODEL_PATH:
+        lines.append("The live model: a small network taught by the ensemble (model.h5) on faces made to look like "
+                     "other cameras'. On faces in motion from films and photos it is right more often than the "
+                     "ensemble (docs/BENCHMARKS.md); predict.py and evaluate.py use the ensemble.")
+    elif Path(model_path).resolve() == MODEL_PATH and results.is_file():
         report = json.loads(results.read_text())
         lines.append(f"{report['accuracy']:.1%} on the {report['n']:,} FER-2013 PublicTest faces "
                      f"({report['views']} views per face, as predict.py and evaluate.py classify).")
@@ -83,12 +89,16 @@ def parse_args(argv):
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=0, help="webcam index")
     src.add_argument("--source", help="a video file (or synth:640x480 for a test pattern) instead of a webcam")
-    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model")
+    p.add_argument("--model", type=Path, default=LIVE_MODEL_PATH,
+                   help="trained model (the live one, small and fast; model.h5 is the ensemble)")
     p.add_argument("--exit-at-end", action="store_true", help="close the window when a video file ends")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default="auto",
                    help="flip the picture like a mirror (auto: on for webcams, off for files)")
     p.add_argument("--emoji", choices=("on", "off"), default="off", help="emoji over faces")
     add_views_option(p, default=1, why=": the picture already averages each face over consecutive frames")
+    add_backend_option(p)
+    p.add_argument("--classify-every", type=int, default=CLASSIFY_EVERY, metavar="N",
+                   help="classify a face that stays in place on every N-th frame (higher: less CPU)")
     p.add_argument("--size", default="640x480", help="picture area at start, WxH")
     p.add_argument("--out-dir", type=Path, default=Path.home() / "Pictures" / "Emojify",
                    help="where snapshots and recordings go")
@@ -98,6 +108,8 @@ def parse_args(argv):
                    help="save the session summary here as JSON (and beside it as a PNG chart) on exit")
     args = p.parse_args(argv)
     args.size = parse_size(args.size, p)
+    if args.classify_every < 1:
+        p.error(f"--classify-every must be at least 1; received {args.classify_every}")
     if args.emoji_dir is not None and not args.emoji_dir.is_dir():
         p.error(f"--emoji-dir takes a folder of PNGs named after the emotions; received {str(args.emoji_dir)!r}")
     if args.summary is not None:
@@ -120,7 +132,7 @@ def main(argv=None):
     import cv2
     cv2.setNumThreads(1)
     from emojify.detect import FaceDetector
-    from emojify.inference import load_model
+    from emojify.backends import open_classifier
     from emojify.processor import build_live_processor
 
     spec = args.source if args.source is not None else args.camera
@@ -128,7 +140,8 @@ def main(argv=None):
     if args.source is not None:  # a bad file or spec is a mistake on the command line: say so before any window
         open_source(spec).release()
     FaceDetector()  # the same for a missing face-detector file
-    model = load_model(args.model)
+    # One thread: a frame's one or two faces are too small a batch to share out (benchmarks/backends.py).
+    classifier = open_classifier(args.model, views=args.views, backend=args.backend, threads=1)
     try:
         root = tk.Tk(className="Emojify")
     except tk.TclError as e:
@@ -139,10 +152,11 @@ def main(argv=None):
     scale = min(1.0, (root.winfo_screenwidth() - 340) / w, (root.winfo_screenheight() - 160) / h)
     size = (max(64, int(w * scale)), max(64, int(h * scale)))
     mirror = {"on": True, "off": False, "auto": not is_file}[args.mirror]
-    processor = build_live_processor(model, size, mirror, views=args.views)
+    processor = build_live_processor(classifier, size, mirror, classify_every=args.classify_every)
     processor.emoji_on_faces = args.emoji == "on"
-    app = open_window(root, processor, spec, exit_at_end=args.exit_at_end, out_dir=args.out_dir,
-                      about=about_text(args.model, args.views), emoji_dir=args.emoji_dir, started=STARTED)
+    about = about_text(args.model, args.views, classifier.backend)
+    app = open_window(root, processor, spec, exit_at_end=args.exit_at_end, out_dir=args.out_dir, about=about,
+                      emoji_dir=args.emoji_dir, started=STARTED)
     # Ctrl+C in the terminal and SIGTERM close the window like Q: a KeyboardInterrupt raised inside a Tk
     # callback would kill that callback and leave a frozen window.
     signal.signal(signal.SIGINT, app.request_close)

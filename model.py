@@ -1,4 +1,6 @@
 """The Emojify CNN: a VGG-style Keras Sequential model for 48x48 grayscale faces."""
+import math
+
 import keras
 from keras import layers
 
@@ -64,8 +66,11 @@ def build_model(
     # Rescaling lives in the model so that training and inference always agree.
     model.add(layers.Rescaling(1.0 / 255, name="rescale"))
     if normalize:
-        model.add(layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, epsilon=1e-3,
-                                            name="light_norm"))
+        # One mean and variance per face, over a flattened copy: a LayerNormalization over all three axes
+        # comes back from an .h5 file normalising the single channel alone (axis=-1), which zeroes the face.
+        model.add(layers.Reshape((math.prod(input_shape),), name="light_norm_flat"))
+        model.add(layers.LayerNormalization(axis=-1, center=False, scale=False, epsilon=1e-3, name="light_norm"))
+        model.add(layers.Reshape(input_shape, name="light_norm_face"))
     for b, (width, convs) in enumerate(zip(widths, convs_per_block), start=1):
         for c in range(1, convs + 1):
             model.add(layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{b}_conv{c}"))

@@ -18,7 +18,8 @@ from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from emojify.atomic import atomic_path, partial_path  # noqa: E402
-from emojify.cli import add_views_option, interrupted, main_guard, make_parser, progress_bar  # noqa: E402
+from emojify.cli import (add_backend_option, add_views_option, interrupted, main_guard, make_parser,  # noqa: E402
+                         progress_bar)
 from emojify.config import IMAGE_SUFFIXES, MODEL_PATH, VIDEO_SUFFIXES  # noqa: E402
 from emojify.errors import OutputError, os_reason  # noqa: E402
 from emojify.outputs import InputError, Outputs, check_outputs, files_read, unfinished_copies  # noqa: E402
@@ -204,6 +205,7 @@ def parse_args(argv):
     p.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th video frame")
     p.add_argument("--no-detect", action="store_true", help="inputs are face crops: the whole image is the face")
     add_views_option(p, default=4, why=", the most accurate")
+    add_backend_option(p)
     args = p.parse_args(argv)
     if args.every < 1:
         p.error(f"--every must be at least 1; received {args.every}")
@@ -213,7 +215,7 @@ def parse_args(argv):
 @main_guard
 def main(argv=None):
     args = parse_args(argv)
-    from emojify.inference import EmotionClassifier, load_model
+    from emojify.backends import open_classifier
 
     items, errors, places = expand_inputs(args.inputs)
     for line in errors:
@@ -225,7 +227,8 @@ def main(argv=None):
     for line in unfinished_copies(args.annotate):
         print(f"warning: {line}", file=sys.stderr)
     report = sys.stderr if "-" in (str(args.json), str(args.csv)) else sys.stdout  # stdout may carry the data
-    classifier = EmotionClassifier(load_model(args.model), views=args.views)
+    classifier = open_classifier(args.model, views=args.views, backend=args.backend,
+                                 say=lambda line: print(line, file=report, flush=True))
     try:
         outputs = Outputs(args.json, args.csv, args.annotate, protect=files_read(items, args.model))
         outputs.places = places

@@ -9,7 +9,7 @@ one epoch. At the end: model.h5, the test accuracy, a training-curves PNG and a 
 """
 from emojify import preflight
 
-preflight.require()  # first: a missing package, or Ctrl+C from here on, is one line
+preflight.require(training=True)  # first: a missing package, or Ctrl+C from here on, is one line
 
 import math  # noqa: E402
 import sys  # noqa: E402
@@ -250,7 +250,7 @@ def main(argv=None):
         plot_curves(run.history, run.curves)
     except OSError as e:  # the model and its record are saved; the picture can be drawn again from run.json
         print(f"warning: cannot write {run.curves}: {os_reason(e)}")
-    print(f"Saved {saved} ({run.record['model_bytes'] / 1e6:.1f} MB) after {run.epochs_done} epochs, "
+    print(f"Saved {saved} ({run.record['model_bytes'] / 1e6:.1f} MB; its LiteRT export beside it) after {run.epochs_done} epochs, "
           f"{run.record['train_seconds'] / 60:.1f} min of training.")
     print(f"Run record: {run.record_path}; curves: {run.curves}")
     return 0

@@ -21,12 +21,12 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer  # before TensorFlow: i
 
 from emojify.capture import PushSource, VideoWriter, open_source
 from emojify.cli import make_parser
-from emojify.config import MODEL_PATH
+from emojify.config import LIVE_MODEL_PATH, MODEL_PATH
 from emotions import DISPLAY_NAMES, EMOTIONS, heading
 from emojify.errors import AppError
 from emojify.faces import build_photo_pipeline
 from emojify.records import CSV_COLUMNS, csv_row, face_records, json_line
-from emojify.inference import EmotionClassifier, load_model
+from emojify.backends import open_classifier
 from emojify.live import LatestFrame, LiveSession, State
 from emojify.processor import build_live_processor
 from emojify.overlay import draw_faces, draw_panel, load_emojis, shown_as
@@ -39,14 +39,28 @@ VIDEO_TYPES = ["mp4", "mov", "avi", "mkv", "webm", "m4v"]
 
 def parse_args(argv):
     p = make_parser(__doc__)
-    p.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model")
+    p.add_argument("--model", type=Path, help="trained model for every mode (default: model.h5 for photos, the "
+                                              "live model for the camera and clips, as in the window)")
     return p.parse_args(argv)
 
 
 @st.cache_resource(show_spinner="Loading the model...")
-def recogniser(model_path):
-    """The model, loaded once per server process and shared by every visitor."""
-    return load_model(model_path)
+def recogniser(model_path, views):
+    """The classifier, loaded once per server process and number of views and shared by every visitor."""
+    return open_classifier(model_path, views=views)
+
+
+class Models:
+    """The classifiers: the ensemble in 4 views for photos, the live model in 1 for moving pictures (as the
+    window), or one model file for both."""
+
+    def __init__(self, model_path=None):
+        self.live_path = str(model_path or LIVE_MODEL_PATH)
+        self.photo = recogniser(str(model_path or MODEL_PATH), 4)
+
+    @property
+    def live(self):
+        return recogniser(self.live_path, 1)
 
 
 @st.cache_resource
@@ -95,7 +109,7 @@ def photo_mode(model):
     files = list(uploads or []) + ([shot] if shot is not None else [])
     if not files:
         return
-    pipeline = build_photo_pipeline(EmotionClassifier(model, views=4))
+    pipeline = build_photo_pipeline(model.photo)
     everything = []
     for upload in files:
         frame = decode_photo(upload.getvalue())
@@ -141,7 +155,7 @@ def analyse_video(model, data, name, progress):
             source.release()
             return None, [], [], f"{name}: the video has no frames we can decode."
         h, w = frame.shape[:2]
-        processor = build_live_processor(model, (w, h))
+        processor = build_live_processor(model.live, (w, h))
         processor.emojis = emoji_images()
         processor.emoji_on_faces = True
         out = Path(tmp) / "annotated.webm"
@@ -196,7 +210,7 @@ class BrowserLive:
     window's; each frame sent back is the newest processed picture with the side panel beside it."""
 
     def __init__(self, model):
-        self.processor = build_live_processor(model, (640, 480), mirror=True)
+        self.processor = build_live_processor(model.live, (640, 480), mirror=True)
         self.processor.emoji_on_faces = True
         self.session = None
         self.shown = None
@@ -289,7 +303,7 @@ def main(argv=None):
     st.set_page_config(page_title="Emojify", page_icon="\U0001F604", layout="wide")
     st.title("Emojify")
     try:
-        model = recogniser(str(args.model))
+        model = Models(args.model)
     except AppError as e:
         st.error(str(e))
         return 1

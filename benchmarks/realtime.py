@@ -35,13 +35,14 @@ def decode(path, limit):
 
 
 def main(argv=None):
-    from emojify.cli import add_views_option
+    from emojify.cli import add_backend_option, add_views_option
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("video", type=Path)
     p.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
     p.add_argument("--seed-frames", type=int, default=100, help="frames to time the slow seed loop on")
     p.add_argument("--model", type=Path, default=ROOT / "model.h5")
     add_views_option(p, default=1)
+    add_backend_option(p)
     args = p.parse_args(argv)
 
     import cv2
@@ -51,15 +52,14 @@ def main(argv=None):
     from emojify.processor import build_live_processor
     from emojify.config import CASCADE_PATH
     from emojify.errors import ModelError
-    from emojify.inference import import_tensorflow, load_model
+    from emojify.backends import open_classifier
 
     frames, decode_ms = decode(args.video, args.frames)
-    import_tensorflow()
     try:
-        model = load_model(args.model)
+        classifier = open_classifier(args.model, views=args.views, backend=args.backend, threads=1)
     except ModelError as e:
         sys.exit(f"error: {e}")
-    processor = build_live_processor(model, views=args.views)  # what gui.py builds
+    processor = build_live_processor(classifier)  # what gui.py builds
     for frame in frames[:5]:  # warm-up: first calls allocate and trace
         processor(frame.copy())
 

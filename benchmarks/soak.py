@@ -65,11 +65,11 @@ class LoopedVideo:
 
 def soak_live(video, frames, record_dir=None):
     from emojify.config import MODEL_PATH
-    from emojify.inference import load_model
+    from emojify.backends import open_classifier
     from emojify.live import LiveSession
     from emojify.processor import build_live_processor
 
-    processor = build_live_processor(load_model(MODEL_PATH), (1280, 720), mirror=False)
+    processor = build_live_processor(open_classifier(MODEL_PATH, views=1), (1280, 720), mirror=False)
     processor.emoji_on_faces = True
     session = LiveSession(lambda: LoopedVideo(video), processor)
     seen, samples, done = [0], [], threading.Event()

@@ -3,9 +3,12 @@
 
     python -m benchmarks.window_cpu ../shared/fer2013/test
     python -m benchmarks.window_cpu ../shared/fer2013/test --baseline /tmp/old-checkout   # same run, both
+    python -m benchmarks.window_cpu ../shared/fer2013/test --variants "--classify-every 1" "--classify-every 4"
 
-Prints `faces=N cores=<ours>` per video, and `baseline_cores=... ratio=...` with --baseline.
+Prints `faces=N cores=<ours>` per video (and per variant: gui.py options added to the command line), and
+`baseline_cores=... ratio=...` with --baseline.
 """
+import shlex
 import argparse
 import os
 import subprocess
@@ -24,10 +27,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(app_dir, video, display, seconds, warmup, window=(1280, 720)):
+def measure(app_dir, video, display, seconds, warmup, window=(1280, 720), options=()):
     """Cores used by gui.py from app_dir playing video, after warmup seconds, over seconds."""
     env = {**os.environ, "DISPLAY": display}
-    gui = subprocess.Popen([sys.executable, str(Path(app_dir) / "gui.py"), "--source", str(video)], env=env,
+    gui = subprocess.Popen([sys.executable, str(Path(app_dir) / "gui.py"), "--source", str(video), *options], env=env,
                            cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wid = []
@@ -60,6 +63,8 @@ def main(argv=None):
     p.add_argument("--warmup", type=float, default=5.0, help="seconds after the window appears (default 5)")
     p.add_argument("--baseline", type=Path, help="another checkout of the app, measured the same way")
     p.add_argument("--faces", default="1,3", help="videos to play: faces in each (default 1,3)")
+    p.add_argument("--variants", nargs="+", default=[""], metavar="OPTIONS",
+                   help="gui.py options to measure one after the other, each a quoted string (default: none)")
     args = p.parse_args(argv)
 
     from benchmarks.videos import DEFAULT_FACES, load_faces, write_video
@@ -72,13 +77,15 @@ def main(argv=None):
             for n in (int(v) for v in args.faces.split(",")):
                 faces = load_faces(args.test_dir, list(DEFAULT_FACES)[:n])
                 video = write_video(Path(tmp) / f"faces{n}.mp4", faces, frames=frames)
-                ours, summary = measure(ROOT, video, display, args.seconds, args.warmup)
-                line = f"faces={n} cores={ours:.3f}"
-                if args.baseline:
-                    base, _ = measure(args.baseline, video, display, args.seconds, args.warmup)
-                    line += f" baseline_cores={base:.3f} ratio={ours / base:.2f}"
-                print(line, flush=True)
-                print(f"  {summary}", flush=True)
+                for variant in args.variants:
+                    options = shlex.split(variant)
+                    ours, summary = measure(ROOT, video, display, args.seconds, args.warmup, options=options)
+                    line = f"faces={n} cores={ours:.3f}" + (f" options={variant!r}" if variant else "")
+                    if args.baseline:
+                        base, _ = measure(args.baseline, video, display, args.seconds, args.warmup)
+                        line += f" baseline_cores={base:.3f} ratio={ours / base:.2f}"
+                    print(line, flush=True)
+                    print(f"  {summary}", flush=True)
     finally:
         xvfb.terminate()
     return 0

@@ -6,10 +6,9 @@ import sys
 import threading
 from pathlib import Path
 
-from emojify.config import ROOT
+from emojify.config import ROOT, VIEWS
 from emojify.errors import AppError
 from emojify.preflight import interrupted_early
-from emojify.inference import VIEWS
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -76,6 +75,13 @@ def main_guard(main):
     return guarded
 
 
+def add_backend_option(parser):
+    """The --backend option of every script that classifies faces (emojify.backends.open_classifier)."""
+    parser.add_argument("--backend", choices=("auto", "litert", "keras"), default="auto",
+                        help="auto: LiteRT when NAME.tflite is the export of the --model file and ai-edge-litert "
+                             "is installed, else Keras (TensorFlow)")
+
+
 def add_views_option(parser, default, why=""):
     """The --views option of every script that classifies faces."""
     parser.add_argument("--views", type=int, choices=VIEWS, default=default,
@@ -84,9 +90,35 @@ def add_views_option(parser, default, why=""):
 
 
 def progress_bar(total, unit):
-    """A Keras progress bar (count, rate, ETA) when stdout is a terminal; None when it is piped, so that
+    """A progress line (count, rate, time left) when stdout is a terminal; None when it is piped, so that
     logs stay clean. Advance it with bar.add(n); bar.update(total, finalize=True) ends its line."""
     if not sys.stdout.isatty() or not total:
         return None
-    import keras
-    return keras.utils.Progbar(total, unit_name=unit)
+    return ProgressBar(total, unit)
+
+
+class ProgressBar:
+    """One line rewritten in place, at most ten times a second."""
+
+    def __init__(self, total, unit):
+        import time
+        self.target, self.unit, self.done, self._clock = total, unit, 0, time.monotonic
+        self._started = self._shown = self._clock()
+        self._ended = False
+
+    def add(self, n):
+        self.update(self.done + n)
+
+    def update(self, done, finalize=False):
+        self.done = min(done, self.target)
+        if self._ended:
+            return
+        now = self._clock()
+        if not finalize and now - self._shown < 0.1 and self.done < self.target:
+            return
+        self._shown = now
+        rate = self.done / max(now - self._started, 1e-6)
+        left = f", {(self.target - self.done) / rate:.0f} s left" if rate and self.done < self.target else ""
+        self._ended = finalize or self.done >= self.target
+        end = "\n" if self._ended else ""
+        print(f"\r{self.done}/{self.target} {self.unit}s, {rate:.0f}/s{left}   ", end=end, flush=True)

@@ -53,7 +53,7 @@ class FaceTracker:
 
     Faces barely move between frames, so a template match costs a fraction of a millisecond where a Haar
     search around the face costs several; a new face appears at the next full detection, at most `every`
-    frames later, and a face whose match score drops below `min_score` is let go until then.
+    frames later, and a face whose match score drops below `min_score` is let go and the frame searched at once.
     """
 
     def __init__(self, detector=None, every=8, margin=0.25, track_px=32, min_score=0.6):
@@ -68,19 +68,24 @@ class FaceTracker:
 
     def __call__(self, gray):
         if self.count % self.every == 0 or not len(self.boxes):
-            self.boxes = self.detector(gray)
-            self.templates = list(crop_faces(gray, self.boxes, self.track_px))
-            self.count = 1
-            return self.boxes
-        self.count += 1
+            return self._detect(gray)
         boxes, templates = [], []
         for box, template in zip(self.boxes, self.templates):
             moved = self._follow(gray, box, template)
             if moved is not None:
                 boxes.append(moved)
                 templates.append(template)
+        if len(boxes) < len(self.boxes):  # a face let go (it left, or the picture cut): look again in this frame
+            return self._detect(gray)
+        self.count += 1
         self.boxes = np.array(boxes, np.int32).reshape(-1, 4)
         self.templates = templates
+        return self.boxes
+
+    def _detect(self, gray):
+        self.boxes = self.detector(gray)
+        self.templates = list(crop_faces(gray, self.boxes, self.track_px))
+        self.count = 1
         return self.boxes
 
     def _follow(self, gray, box, template):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL
+from emojify.config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL, VIEWS
 from emotions import EMOTIONS, NUM_CLASSES
 from emojify.errors import ModelError
 from emojify.quiet import quiet_stderr
@@ -108,8 +108,12 @@ def _folded_steps(model, tf):
         elif isinstance(layer, L.Dropout):
             pass
         elif (isinstance(layer, L.LayerNormalization) and not layer.center and not layer.scale
-              and sorted(a % 4 for a in layer.axis) == [1, 2, 3]):
+              and sorted(a % 4 for a in layer.axis) == [1, 2, 3]):  # as model.py built it before light_norm_flat
             steps.append(("standardize", float(layer.epsilon)))
+        elif isinstance(layer, L.Reshape) and _flat_standardize(stack[i:i + 3]):
+            steps.append(("standardize", float(stack[i + 1].epsilon)))  # flatten -> layer norm -> back
+            i += 3
+            continue
         elif isinstance(layer, L.Conv2D):
             bn = stack[i + 1] if i + 1 < len(stack) else None
             act = stack[i + 2] if i + 2 < len(stack) else None
@@ -146,6 +150,17 @@ def _folded_steps(model, tf):
     return steps
 
 
+def _flat_standardize(layers):
+    """Whether layers are model.py's light normalisation: flatten, a plain LayerNormalization, reshape back."""
+    from keras import layers as L
+    if len(layers) != 3:
+        return False
+    flat, norm, back = layers
+    return (isinstance(norm, L.LayerNormalization) and not norm.center and not norm.scale
+            and list(norm.axis) in ([-1], [1]) and isinstance(back, L.Reshape)
+            and tuple(back.target_shape) == tuple(flat.input.shape[1:]) and len(flat.target_shape) == 1)
+
+
 def _run_steps(steps, x, tf):
     for step in steps:
         kind = step[0]
@@ -165,9 +180,6 @@ def _run_steps(steps, x, tf):
     return x
 
 
-VIEWS = (1, 2, 4)  # see EmotionClassifier
-
-
 class EmotionClassifier:
     """All faces of a frame in one call of a compiled function (never model.predict per face).
 
@@ -178,6 +190,8 @@ class EmotionClassifier:
     held-out FER-2013 faces. The weights are read once, when the classifier is made (batch norms folded
     into the convs, see folded_inference).
     """
+
+    backend = "Keras"
 
     def __init__(self, model, views=4):
         if views not in VIEWS:

@@ -1,7 +1,7 @@
 """The live loop with no UI: a LiveSession owns the source, its threads and the frame path, and hands every
 processed frame to any number of consumers (the Tk window, a recorder, a statistics collector, a web stream).
 
-    session = LiveSession(lambda: open_source(0), build_live_processor(model))   # processor.py
+    session = LiveSession(lambda: open_source(0), build_live_processor(classifier))   # processor.py
     latest = session.add_consumer(LatestFrame())
     session.start()
     ...  latest.take() -> LiveFrame or None; session.status -> Status(state, message)

@@ -10,7 +10,6 @@ from emojify.calibration import CalibratedClassifier, Calibration
 from emojify.detect import FaceTracker
 from emojify.faces import FramePipeline, FrameResult, Smoother
 from emojify.hints import capture_hint
-from emojify.inference import EmotionClassifier
 from emojify.overlay import draw_faces, load_emojis
 
 
@@ -73,15 +72,22 @@ class LiveProcessor:
         return LiveFrame(image, result, captured, source, hint, emojis)
 
 
-def build_live_processor(model, display_size=(640, 480), mirror=False, views=1):
+# The live cadence (benchmarks/live_accuracy.py and window_cpu.py, docs/BENCHMARKS.md "The live path"): new faces
+# are looked for on every DETECT_EVERY-th frame, a face that stays in place is classified every CLASSIFY_EVERY-th.
+DETECT_EVERY = 8
+CLASSIFY_EVERY = 1
+
+
+def build_live_processor(classifier, display_size=(640, 480), mirror=False, detect_every=DETECT_EVERY,
+                         classify_every=CLASSIFY_EVERY):
     """The live stages, built in one place so every front-end and benchmarks/realtime.py run the same path.
 
-    Each face is classified in one view, on every fourth frame while it stays in place (7.5 times a second
-    at 30 fps), and the whole frame is searched for new faces every 24 frames while the tracker follows
-    the known ones: a face's expression does not change faster than that, the smoother averages each face
-    over frames, and the window then costs a laptop about a quarter of a core (benchmarks/window_cpu.py).
+    classifier: faces -> probabilities (backends.open_classifier, one view for the live picture). Each face is
+    classified on every classify_every-th frame while it stays in place, and the whole frame is searched for
+    new faces every detect_every frames while the tracker follows the known ones: a face's expression does not
+    change faster than that, and the smoother averages each face over frames (benchmarks/window_cpu.py).
     """
     calibration = Calibration()
-    classifier = CalibratedClassifier(EmotionClassifier(model, views=views), calibration)
-    pipeline = FramePipeline(classifier, detector=FaceTracker(every=24), smoother=Smoother(), classify_every=4)
+    pipeline = FramePipeline(CalibratedClassifier(classifier, calibration), detector=FaceTracker(every=detect_every),
+                             smoother=Smoother(), classify_every=classify_every)
     return LiveProcessor(pipeline, display_size, mirror, calibration=calibration)

@@ -113,11 +113,40 @@ def make_face_folder(root, per_class=4, emotions=None, size=48, seed=0):
     return Path(root)
 
 
-def run_script(script, *args, env=None, timeout=300):
-    """Run one of the project's scripts as a user would; returns CompletedProcess (text)."""
+def run_script(script, *args, env=None, timeout=300, site=None):
+    """Run one of the project's scripts as a user would; returns CompletedProcess (text). site: a folder of
+    installed packages (installed_without) to run with instead of this environment's."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], capture_output=True,
+    flags = []
+    if site is not None:
+        flags, full_env["PYTHONPATH"] = ["-S"], str(site)
+    return subprocess.run([sys.executable, *flags, str(ROOT / script), *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=full_env, cwd=str(ROOT))
+
+
+def installed_without(folder, *prefixes):
+    """A folder of links to this environment's installed packages, less those whose names start with one of
+    prefixes: run with `python -S` and PYTHONPATH=folder, it is a machine where they were never installed."""
+    import site
+    folder.mkdir(parents=True, exist_ok=True)
+    for packages in site.getsitepackages():
+        for entry in Path(packages).iterdir():
+            name = entry.name.lower()
+            if entry.suffix != ".pth" and not name.startswith(prefixes) and not (folder / entry.name).exists():
+                (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def without_tensorflow(tmp_path_factory):
+    """The app's packages without TensorFlow and Keras (requirements.txt alone)."""
+    return installed_without(tmp_path_factory.mktemp("no_tf"), "tensorflow", "keras", "tf_keras", "tensorboard")
+
+
+@pytest.fixture(scope="session")
+def without_litert(tmp_path_factory):
+    """Everything but the LiteRT runtime (a machine where ai-edge-litert has no wheel)."""
+    return installed_without(tmp_path_factory.mktemp("no_litert"), "ai_edge_litert")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, run_script
 
 # The root holds the scripts users type and the two modules the card keeps there; the library is emojify/.
-SCRIPTS = {"gui", "train", "assemble", "predict", "evaluate", "webapp"}
+SCRIPTS = {"gui", "train", "assemble", "export", "predict", "evaluate", "webapp"}
 ROOT_MODULES = {"model", "emotions"}
 # Which project modules each library module may import (docs/ARCHITECTURE.md).
 ALLOWED = {
@@ -31,12 +31,15 @@ ALLOWED = {
     "emojify.detect": {"emojify.config", "emojify.errors", "emojify.quiet"},
     "emojify.faces": {"emojify.detect", "emotions"},
     "emojify.inference": {"emojify.config", "emojify.errors", "emojify.quiet", "emotions"},
+    "emojify.lite": {"emojify.config", "emojify.errors", "emojify.quiet", "emotions"},
+    "emojify.export": {"emojify.atomic", "emojify.inference", "emojify.lite", "emojify.quiet"},
+    "emojify.backends": {"emojify.config", "emojify.errors", "emojify.inference", "emojify.lite"},
     "emojify.overlay": {"emojify.errors", "emotions"},
     "emojify.plots": {"emojify.atomic", "emotions"},
     "emojify.calibration": {"emotions"},
-    "emojify.cli": {"emojify.config", "emojify.errors", "emojify.inference", "emojify.preflight"},
+    "emojify.cli": {"emojify.config", "emojify.errors", "emojify.preflight"},
     "emojify.processor": {"emojify.calibration", "emojify.detect", "emojify.faces", "emojify.hints",
-                          "emojify.inference", "emojify.overlay"},
+                          "emojify.overlay"},
     "emojify.live": {"emojify.capture", "emojify.errors"},
     "emojify.timeline": {"emojify.atomic", "emojify.overlay", "emojify.plots", "emotions"},
     "emojify.recorder": {"emojify.atomic", "emojify.capture", "emojify.errors", "emojify.overlay", "emojify.records",
@@ -44,8 +47,8 @@ ALLOWED = {
     "emojify.training": set(),
     "emojify.training.augment": set(),
     "emojify.training.schedule": {"emojify.inference", "emojify.training", "emojify.training.augment", "emotions"},
-    "emojify.training.run": {"emojify", "emojify.atomic", "emojify.cli", "emojify.errors", "emojify.inference",
-                             "model"},
+    "emojify.training.run": {"emojify", "emojify.atomic", "emojify.cli", "emojify.errors", "emojify.export",
+                             "emojify.inference", "model"},
     "emojify.window": set(),
     "emojify.window.widgets": {"emotions"},
     "emojify.window.controls": set(),
@@ -202,11 +205,12 @@ def test_a_missing_face_detector_is_one_error_line(tmp_path, tiny_model_path):
 def test_help_shows_the_defaults(script):
     result = run_script(script, "--help")
     assert result.returncode == 0 and "(default: " in result.stdout
-    assert "--model MODEL" not in result.stdout or "(default: model.h5)" in result.stdout
+    assert "--model MODEL" not in result.stdout or "(default: model.h5)" in result.stdout or \
+        "(default: emojify/models/live.h5)" in result.stdout
 
 
 @pytest.mark.parametrize("script, also", [("train.py", ""), ("predict.py", ""), ("evaluate.py", ""),
-                                          ("assemble.py", ""), ("gui.py", ", tkinter-tooltip")])
+                                          ("assemble.py", ""), ("export.py", ""), ("gui.py", ", tkinter-tooltip")])
 def test_missing_packages_are_one_error_line_and_exit_2(script, also):
     """Python without its site-packages (-S) is a machine where the requirements were never installed."""
     import subprocess
@@ -214,7 +218,7 @@ def test_missing_packages_are_one_error_line_and_exit_2(script, also):
                             timeout=60, cwd=str(ROOT))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: numpy, opencv-python, pillow, tensorflow, keras{also} not installed; install the app's packages "
+        f"error: numpy, opencv-python, pillow{also} not installed; install the app's packages "
         "with `pip install -r requirements.txt` (see README, 'Quick start')."]
 
 

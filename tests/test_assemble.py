@@ -47,11 +47,16 @@ def test_members_become_one_model_file_that_scores_as_their_average(members, tmp
     np.testing.assert_allclose(EmotionClassifier(ensemble, views=4)(faces), expected, atol=1e-5)
 
     evaluated = run_script("evaluate.py", str(data / "train"), "--model", str(out))
-    assert evaluated.returncode == 0 and evaluated.stdout.startswith("Accuracy:"), evaluated.stderr
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert evaluated.stdout.splitlines()[0] == \
+        "Back-end: LiteRT, ensemble.tflite, the export of ensemble.h5 (2 threads)"
+    assert evaluated.stdout.splitlines()[1].startswith("Accuracy:")
 
     again = run_script("assemble.py", *map(str, members), "--out", str(out))
     assert again.returncode == 0 and f"kept as {tmp_path / 'ensemble.backup.h5'}" in again.stdout
     assert load_model(tmp_path / "ensemble.backup.h5") is not None
+    from emojify.lite import export_problem
+    assert export_problem(out) is None and export_problem(tmp_path / "ensemble.backup.h5") is None
 
 
 def test_bad_members_are_one_line_and_nothing_is_written(members, ensemble, tmp_path):

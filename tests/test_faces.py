@@ -93,6 +93,21 @@ def _overlap(a, b):
     return iou(tuple(a), tuple(b))
 
 
+def test_a_cut_to_a_face_elsewhere_is_boxed_in_the_frame_of_the_cut(fer_faces):
+    """The tracker lets the old face go and searches the frame at once, not at its next full detection."""
+    from benchmarks.videos import background_frame, face_frame
+    back = gray(background_frame())
+    both = gray(face_frame(fer_faces[:2], face_px=(200,), background=background_frame()))
+    left, right = both.copy(), both.copy()
+    left[:, 320:], right[:, :320] = back[:, 320:], back[:, :320]  # one face on the left, then another on the right
+    tracker = FaceTracker(every=24)
+    assert len(tracker(left)) == 1 and len(tracker(left)) == 1  # found, then followed
+    found = FaceDetector()(right)
+    assert len(found) == 1
+    boxes = tracker(right)
+    assert len(boxes) == 1 and _overlap(boxes[0], found[0]) > 0.9
+
+
 def test_a_still_face_is_classified_every_kth_frame_and_a_new_one_at_once(classifier, fer_faces):
     calls = []
 

@@ -154,13 +154,13 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     """In-process on the Xvfb screen: invoke the handler Tk runs for the window manager's close button."""
     import tkinter as tk
 
-    from emojify.inference import load_model
+    from emojify.backends import open_classifier
     from emojify.processor import build_live_processor
     from emojify.window.app import open_window
 
     monkeypatch.setenv("DISPLAY", display)
     root = tk.Tk()
-    app = open_window(root, build_live_processor(load_model(tiny_model_path)), str(face_video), about="")
+    app = open_window(root, build_live_processor(open_classifier(tiny_model_path, views=1)), str(face_video), about="")
     deadline = time.time() + 30
     while app.view().frames_shown < 5 and time.time() < deadline:
         root.update()
@@ -186,7 +186,9 @@ def test_ctrl_c_and_sigterm_close_the_window_cleanly_every_time(display, face_vi
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, (delay, err)
         assert "Traceback" not in err
-        assert re.match(r"Shown \d+ frames", out), out  # the summary of a clean exit, even before a first frame
+        backend, summary = out.split("\n", 1)
+        assert backend == "Back-end: Keras, tiny.h5 (tiny.tflite not found)"
+        assert re.match(r"Shown \d+ frames", summary), out  # the summary of a clean exit, even before a first frame
 
 
 @pytest.mark.parametrize("script", ["gui.py", "train.py"])

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from emojify.capture import open_source
-from emojify.inference import load_model
+from emojify.backends import open_classifier
 from emojify.live import LatestFrame, LiveSession, State
 from emojify.processor import build_live_processor
 
 
 @pytest.fixture(scope="module")
 def model(tiny_model_path):
-    return load_model(tiny_model_path)
+    return open_classifier(tiny_model_path, views=1, say=lambda line: None)
 
 
 def wait_for(condition, timeout=30):

@@ -123,3 +123,29 @@ def test_ensemble_arguments_say_what_was_received(members, message):
         members = [build_model(widths=(8,), convs_per_block=1)]
     with pytest.raises(ValueError, match=message):
         build_ensemble(members)
+
+
+def test_a_normalising_model_comes_back_from_h5_the_same_and_ignores_light(tmp_path):
+    """--normalize: each face standardised inside the model; an .h5 round trip keeps it (a LayerNormalization
+    over three axes came back over the channel alone and zeroed every face), and so do folded inference and
+    the LiteRT export."""
+    import keras
+
+    from emojify.export import export_model
+    from emojify.inference import EmotionClassifier, load_model
+    from emojify.lite import LiteClassifier
+    from model import plain_model
+    keras.utils.set_random_seed(3)
+    model = build_model(widths=(8, 16), convs_per_block=1, normalize=True, fused_norm=True)
+    _trained_looking(model, 3)
+    path = tmp_path / "normalising.h5"
+    plain_model(model).save(path)
+    faces = np.random.default_rng(4).integers(40, 200, (6, 48, 48), dtype=np.uint8)
+    expected = np.asarray(model(faces[..., None].astype("float32"), training=False))
+    loaded = load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded(faces[..., None].astype("float32"))), expected, atol=1e-5)
+    np.testing.assert_allclose(EmotionClassifier(loaded, views=1)(faces), expected, atol=1e-5)
+    np.testing.assert_allclose(LiteClassifier(export_model(path, loaded), views=1)(faces), expected, atol=1e-5)
+    dim = (faces.astype(np.float32) * 0.5 + 10).astype(np.uint8)  # the same faces in flat, dim light
+    np.testing.assert_allclose(EmotionClassifier(loaded, views=1)(dim), expected, atol=0.05)
+    assert not np.allclose(expected, expected[:1])  # different faces, different answers

@@ -15,7 +15,7 @@ from conftest import ROOT
 from emotions import EMOTIONS, UNSURE
 from emojify.faces import Face, Smoother
 from emojify.hints import capture_hint
-from emojify.inference import load_model
+from emojify.backends import open_classifier
 from emojify.live import LiveSession, State
 from emojify.processor import build_live_processor
 from emojify.overlay import load_emojis, shown_as
@@ -25,7 +25,7 @@ from emojify.timeline import Timeline, summary_lines
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path):
-    return load_model(tiny_model_path)
+    return open_classifier(tiny_model_path, views=1, say=lambda line: None)
 
 
 def probs(**given):
@@ -84,7 +84,7 @@ def read(processor, face, n=16):
 def test_calibration_makes_a_resting_face_read_neutral_and_keeps_clear_expressions(fer_test_dir, resting):
     """A neutral face that the shipped model reads sad (or angry), then clearly happy and surprised faces."""
     from emojify.config import MODEL_PATH
-    processor = build_live_processor(load_model(MODEL_PATH), (640, 480))
+    processor = build_live_processor(open_classifier(MODEL_PATH, views=1), (640, 480))
     rest = cv2.imread(str(fer_test_dir / resting), cv2.IMREAD_GRAYSCALE)
     clear = {"happy": ["happy/PublicTest_10248771.jpg", "happy/PublicTest_11060787.jpg"],
              "surprise": ["surprise/PublicTest_10984020.jpg", "surprise/PublicTest_13722582.jpg"]}
@@ -180,11 +180,11 @@ def test_a_killed_recording_leaves_a_readable_log_and_a_reported_partial_video(f
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from emojify.capture import open_source
-from emojify.inference import load_model
+from emojify.backends import open_classifier
 from emojify.live import LiveSession
 from emojify.processor import build_live_processor
 from emojify.recorder import Recorder
-processor = build_live_processor(load_model({str(tiny_model_path)!r}), (640, 480))
+processor = build_live_processor(open_classifier({str(tiny_model_path)!r}, views=1, say=lambda line: None), (640, 480))
 session = LiveSession(lambda: open_source({str(face_video)!r}), processor)
 session.add_consumer(Recorder({str(tmp_path)!r}, stem="killed"))
 session.start()

@@ -36,8 +36,10 @@ def test_one_epoch_end_to_end(tmp_path):
     assert record["settings"]["epochs"] == 1
     assert cv2.imread(str(run / "curves.png")) is not None
     from emojify.inference import load_model
+    from emojify.lite import export_problem
     first = load_model(out)
     assert first.output_shape == (None, NUM_CLASSES)
+    assert export_problem(out) is None  # m.tflite beside m.h5, its export
 
     # a second schedule starting from those weights (fine-tuning)
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"

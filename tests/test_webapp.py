@@ -22,6 +22,7 @@ def page(mode, monkeypatch):
     at = AppTest.from_file(str(ROOT / "webapp.py"), default_timeout=300)
     at.run()
     assert not at.exception, at.exception
+    assert at.sidebar.radio, [e.value for e in at.error]  # the page stops at an error line before its sidebar
     at.sidebar.radio[0].set_value(mode).run()
     assert not at.exception, at.exception
     return at

@@ -21,8 +21,8 @@ def display(xvfb_display):
 
 @pytest.fixture(scope="module")
 def model(tiny_model_path):
-    from emojify.inference import load_model
-    return load_model(tiny_model_path)
+    from emojify.backends import open_classifier
+    return open_classifier(tiny_model_path, views=1, say=lambda line: None)
 
 
 @pytest.fixture
@@ -312,12 +312,12 @@ def test_calibration_in_the_window_turns_a_sad_looking_resting_face_neutral(wind
 
     from benchmarks.videos import write_video
     from emojify.config import MODEL_PATH
-    from emojify.inference import load_model
+    from emojify.backends import open_classifier
     rest = cv2.imread(str(fer_test_dir / "neutral/PublicTest_1153675.jpg"), cv2.IMREAD_GRAYSCALE)
     video = write_video(tmp_path / "rest.mp4", [rest], frames=450)
-    w = window(str(video), model=load_model(MODEL_PATH))
+    w = window(str(video), model=open_classifier(MODEL_PATH, views=1))
     assert w.pump(until=lambda: w.view().frames_shown >= 10)
-    assert w.view().shown == "sad"
+    assert w.view().shown in ("sad", "unsure")  # its top reading is sad, by a margin the crop decides
     w.press("c")
     assert w.pump(2, until=lambda: w.view().notice.startswith("Hold a neutral face"))
     assert w.pump(10, until=lambda: w.processor.calibration.result is not None)

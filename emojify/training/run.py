@@ -6,7 +6,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import statistics
 import time
 from pathlib import Path
@@ -248,7 +247,8 @@ def final_test(model, test, what="the new model"):
 def save_trained_model(model, out, run, settings, test, replace):
     """Save the model at out, unless it would replace a model there after a trial run or with a lower test
     accuracy: then the one there stays and the new one goes to the run folder. A replaced model is kept as
-    NAME.backup.h5. Returns the path written."""
+    NAME.backup.h5. Each saved model gets its LiteRT export beside it (NAME.tflite). Returns the path written."""
+    from emojify.export import back_up, save_with_export
     from emojify.inference import load_model
     from model import plain_model
     model = plain_model(model)
@@ -269,14 +269,12 @@ def save_trained_model(model, out, run, settings, test, replace):
             why = f"tests worse ({new:.1%} against {old:.1%})"
         if why and not replace:
             kept = run.folder / out.name
-            atomic.save_model(model, kept, include_optimizer=False)
+            save_with_export(model, kept, include_optimizer=False)
             print(f"Kept {out}: the new model {why}. It is saved as {kept}; pass --replace to overwrite "
                   f"{out.name} with it.")
             return kept
-        backup = out.with_name(f"{out.stem}.backup{out.suffix}")
-        with atomic.atomic_path(backup) as tmp:
-            shutil.copy2(out, tmp)
+        backup = back_up(out)
         print(f"Replacing {out}" + (f" ({old:.1%} on the test set)" if old is not None else "")
               + f"; the previous model is kept as {backup}.")
-    atomic.save_model(model, out, include_optimizer=False)
+    save_with_export(model, out, include_optimizer=False)
     return out
