@@ -32,3 +32,13 @@ def test_label_lookup():
         label_index("contempt")
     with pytest.raises(ValueError, match="Unknown emotion 'joy'"):
         emoji_path("joy")
+
+
+def test_not_sure_grey_is_far_from_every_emotion_neutral_included():
+    import numpy as np
+    from emotions import COLORS, EMOTIONS, UNSURE
+    grey = np.array(COLORS[UNSURE], float)
+    for emotion in EMOTIONS:
+        colour = np.array(COLORS[emotion], float)
+        assert np.linalg.norm(colour - grey) > 60, emotion
+        assert colour.max() - colour.min() > 60, emotion  # a colour, not a shade of grey

@@ -320,6 +320,7 @@ def test_calibration_in_the_window_turns_a_sad_looking_resting_face_neutral(wind
     assert w.view().shown in ("sad", "unsure")  # its top reading is sad, by a margin the crop decides
     w.press("c")
     assert w.pump(2, until=lambda: w.view().notice.startswith("Hold a neutral face"))
+    assert w.view().notice_look == ("white", "#202020", True)  # white on a dark box, on the picture itself
     assert w.pump(10, until=lambda: w.processor.calibration.result is not None)
     assert w.pump(2, until=lambda: w.view().calibration.startswith(
         "calibrated: your resting face read sad"))
@@ -337,6 +338,7 @@ def test_copy_summary_strip_and_hints(window, long_video, tmp_path, capsys):
     assert w.root.clipboard_get() == (UNSURE_CHAR if shown == UNSURE else EMOJI_CHARS[shown])
     assert w.pump(2, until=lambda: "to the clipboard" in w.view().status)
     assert w.view().strip_now == shown
+    assert w.view().legend == "colours as in the bars above; grey: not sure; blank: no face"
     w.press("t")
     assert w.view().summary_open and w.app.summary_window.title() == "Emojify session summary"
     assert "face 1:" in capsys.readouterr().out

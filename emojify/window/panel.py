@@ -39,8 +39,9 @@ class Panel:
         ttk.Label(side, text="Last minute").pack(anchor="w", pady=(10, 0))
         self.strip = TimelineStrip(side, bg, window_s=window_s)
         self.strip.pack()
-        ttk.Label(side, text="colours as in the bars above; grey: not sure; blank: no face", foreground="#666666",
-                  wraplength=280, justify="left").pack(anchor="w")  # never wider than the bars
+        self.legend = ttk.Label(side, text="colours as in the bars above; grey: not sure; blank: no face",
+                                foreground="#666666", wraplength=280, justify="left")  # never wider than the bars
+        self.legend.pack(anchor="w")
         self.hint = ttk.Label(side, text="", foreground="#b35900", wraplength=280, justify="left")
         self.hint.pack(anchor="w", pady=(8, 0))
         self.calibration = ttk.Label(side, text="", wraplength=280, justify="left")

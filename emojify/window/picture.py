@@ -72,6 +72,14 @@ class Picture:
     def text(self, item):
         return self.canvas.itemcget(getattr(self, item), "text")
 
+    def notice_look(self):
+        """The countdown's text colour, its box's colour, and whether the box lies wholly on the picture."""
+        c = self.canvas
+        box, picture = c.bbox(self.notice_box), c.bbox(self.image)
+        inside = bool(box and picture and picture[0] <= box[0] and picture[1] <= box[1] and box[2] <= picture[2]
+                      and box[3] <= picture[3]) and c.itemcget(self.notice_box, "state") != "hidden"
+        return c.itemcget(self.notice, "fill"), c.itemcget(self.notice_box, "fill"), inside
+
     def _boxed(self, item, box, text, pad):
         """Show text in item, on the dark rectangle box (pad pixels around it); both hidden for no text."""
         c = self.canvas

@@ -24,6 +24,7 @@ class WindowView:
     banner: str                 # the text over the picture ("" while it simply runs)
     rec: str                    # the REC marker ("" while not recording)
     notice: str                 # the calibration countdown
+    notice_look: tuple          # its text colour, its box's colour, and whether the box lies wholly on the picture
     shown: str                  # the panel's emotion, UNSURE, or None for no face
     heading: str
     caption: str
@@ -31,6 +32,7 @@ class WindowView:
     calibration: str
     bars: tuple                 # each emotion's bar text ("42%"), EMOTIONS order
     strip_now: str              # the emotion drawn at the strip's right edge, or None
+    legend: str                 # the strip's legend
     status: str                 # the status bar's text
     fps: float
     pause_label: str
@@ -64,11 +66,11 @@ def view_of(app):
         state=app.session.state, source=app.label, spec=app.spec, frames_shown=app.frames_shown,
         image=None if last is None else last.image, faces=[] if last is None else list(last.result.faces),
         picture_size=p.size, picture_area=(p.canvas.winfo_width(), p.canvas.winfo_height()),
-        banner=p.text("banner"), rec=p.text("rec"), notice=p.text("notice"),
+        banner=p.text("banner"), rec=p.text("rec"), notice=p.text("notice"), notice_look=p.notice_look(),
         shown=panel.shown, heading=panel.text("heading"), caption=panel.text("caption"), hint=panel.text("hint"),
         calibration=panel.text("calibration"),
         bars=tuple(panel.bars.itemcget(item, "text") for item in panel.bars.texts),
-        strip_now=panel.strip.emotion_at_right_edge(), status=app.status.text, fps=app.status.fps,
+        strip_now=panel.strip.emotion_at_right_edge(), legend=panel.legend.cget("text"), status=app.status.text, fps=app.status.fps,
         pause_label=c.pause_button.cget("text"), pause_enabled=c.pause_button.instate(["!disabled"]),
         snapshot_enabled=c.snapshot_button.instate(["!disabled"]),
         snapshot_menu_enabled=c.file_menu.entrycget("Save snapshot", "state") == "normal", record_label=c.record_button.cget("text"),
