@@ -97,6 +97,15 @@ def test_video_end_closes_window_with_exit_at_end(display, face_video, tiny_mode
     assert with_face >= 10
 
 
+def test_a_video_of_one_frame_plays_and_ends(display, tiny_model_path, tmp_path):
+    from test_capture import one_frame_video
+    proc = start_gui(display, "--source", one_frame_video(tmp_path / "one.mp4", size=(320, 240)), "--model",
+                     tiny_model_path, "--exit-at-end")
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0 and err == "", err
+    assert summary(out)[0] == 1
+
+
 def test_missing_webcam_is_reported_in_the_window_and_on_exit(display, tiny_model_path):
     proc = start_gui(display, "--camera", "57", "--model", tiny_model_path)
     wid = window_id(display, proc)

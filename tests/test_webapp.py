@@ -63,6 +63,12 @@ def test_a_video_comes_back_annotated_with_a_chart_and_bad_clips_get_one_line(fa
     assert len(at.get("video")) == 1 and len(at.get("vega_lite_chart")) == 1
     assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
 
+    from test_capture import one_frame_video
+    one = one_frame_video(tmp_path / "one.mp4", size=(320, 240))
+    at.file_uploader[0].set_value(("one.mp4", one.read_bytes(), "video/mp4")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("video")) == 1  # a clip of one frame is a clip
+
     at.file_uploader[0].set_value(("broken.mp4", b"\x00" * 5000, "video/mp4")).run()
     assert [e.value for e in at.error] == ["broken.mp4: not a video we can read, or a damaged one; upload an MP4, "
                                            "WebM or MOV clip."]
