@@ -140,6 +140,7 @@ class Recorder:
         self.timeline = Timeline()
         self.writer = None
         self.frames = self.dropped = self.received = self.assigned = self._owed = 0
+        self._unqueued = None  # the last picture dropped from the queue
         self.error = None
         self.started = self.first = None
         self._queue = queue.Queue(self.QUEUE)
@@ -178,8 +179,9 @@ class Recorder:
             self._queue.put_nowait((live.source, live.result.faces, n + self._owed, live.emojis))
             self._owed = 0
         except queue.Full:  # the disk or the encoder cannot keep up: the picture must not wait for them; its
-            self.dropped += 1  # frames go to the next picture queued, so the video stays on the clock
-            self._owed += n
+            self.dropped += 1  # frames go to the next picture queued (or to this one at the end: stop), so the
+            self._owed += n    # video stays on the clock
+            self._unqueued = (live.source, live.result.faces, live.emojis)
 
     def _write_loop(self):
         while True:
@@ -204,6 +206,9 @@ class Recorder:
     def stop(self):
         """Finish the video and the log (wait for the writer); returns a RecordingResult. Slow for a long
         recording (the video is decoded again to check it): call it off the UI thread."""
+        if self._owed and self._unqueued is not None:  # the video's last frames, which no queued picture took
+            source, faces, emojis = self._unqueued
+            self._queue.put((source, faces, self._owed, emojis))
         self._queue.put(None)
         self._thread.join()
         self.log.close()
