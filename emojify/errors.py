@@ -22,6 +22,10 @@ class DatasetError(AppError, ValueError):
     """The data is missing or not in a layout we can read."""
 
 
+class InputError(AppError):
+    """One input (an image, a video, face boxes) that cannot be analysed; the message names it and says why."""
+
+
 class OutputError(AppError):
     """An output path that cannot be written, or that would overwrite an input."""
 

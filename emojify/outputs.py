@@ -9,12 +9,8 @@ from pathlib import Path
 
 from emojify.atomic import LineFile
 from emojify.config import CASCADE_PATH, IMAGE_SUFFIXES, VIDEO_SUFFIXES
-from emojify.errors import OutputError, os_reason
+from emojify.errors import InputError, OutputError, os_reason
 from emojify.records import CSV_COLUMNS, csv_row, json_line
-
-
-class InputError(Exception):
-    """One input that cannot be analysed; the message names it and says why."""
 
 
 def same_file(a, b):

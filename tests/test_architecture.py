@@ -16,7 +16,9 @@ ROOT_MODULES = {"model", "emotions"}
 ALLOWED = {
     "emotions": set(),
     "model": {"emojify.config", "emotions"},
-    "emojify": {"emojify.config"},
+    "emojify": {"emojify.api", "emojify.config"},
+    "emojify.api": {"emojify.backends", "emojify.capture", "emojify.config", "emojify.dataset", "emojify.detect",
+                    "emojify.errors", "emojify.faces", "emotions"},
     "emojify.__main__": {"emojify"},
     "emojify.config": set(),
     "emojify.preflight": set(),
