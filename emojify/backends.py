@@ -1,18 +1,17 @@
 """One classifier, two back-ends: LiteRT where its runtime is installed and NAME.tflite is the export of the
 model file, Keras (TensorFlow) otherwise. Which one runs, and why, is said in one line; never a silent switch."""
-import importlib.util
 from pathlib import Path
 
-from emojify.lite import LiteClassifier, available, export_path, export_problem
-from emojify.config import MODEL_PATH
+from emojify.config import BACKENDS, MODEL_PATH
 from emojify.errors import ModelError
+from emojify.lite import LiteClassifier, available, export_path, export_problem
+from emojify.preflight import TRAINING_PACKAGES, missing
 
-BACKENDS = ("auto", "litert", "keras")
 TRAINING_INSTALL = "pip install -r requirements-train.txt"
 
 
 def has_tensorflow():
-    return all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "keras"))
+    return not missing(TRAINING_PACKAGES)
 
 
 def _say(line):

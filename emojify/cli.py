@@ -6,7 +6,7 @@ import sys
 import threading
 from pathlib import Path
 
-from emojify.config import ROOT, VIEWS
+from emojify.config import BACKENDS, ROOT, VIEWS
 from emojify.errors import AppError
 from emojify.preflight import interrupted_early
 
@@ -77,7 +77,7 @@ def main_guard(main):
 
 def add_backend_option(parser):
     """The --backend option of every script that classifies faces (emojify.backends.open_classifier)."""
-    parser.add_argument("--backend", choices=("auto", "litert", "keras"), default="auto",
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: LiteRT when NAME.tflite is the export of the --model file and ai-edge-litert "
                              "is installed, else Keras (TensorFlow)")
 

@@ -10,6 +10,7 @@ CASCADE_PATH = ROOT / "haarcascade_frontalface_default.xml"
 
 FACE_SIZE = 48  # FER-2013 faces are 48x48 grayscale: the model's input
 VIEWS = (1, 2, 4)  # views a classifier can average per face (inference.EmotionClassifier)
+BACKENDS = ("auto", "litert", "keras")  # what runs the model (backends.open_classifier)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
