@@ -94,7 +94,7 @@ def main(argv=None):
     started = time.perf_counter()
     from emojify.inference import import_tensorflow
     import_tensorflow()
-    from model import build_ensemble
+    from emojify.model import build_ensemble
     names, models = zip(*load_members(args.members))
     ensemble = build_ensemble(models)
     if args.data:

@@ -85,7 +85,7 @@ def frame_face(face, side, rng, back):
 
 def write_frames(test_dir, out, side, seed, back):
     from emojify import dataset
-    from emotions import EMOTIONS
+    from emojify.emotions import EMOTIONS
     x, y, _, _ = dataset.load_folder(test_dir)
     rng = np.random.default_rng(seed)
     back = cv2.cvtColor(back, cv2.COLOR_BGR2GRAY)

@@ -90,7 +90,7 @@ def load_sets(args):
 
 def scores(probs, labels, leave_out=()):
     """(accuracy, mean recall over the classes present, except leave_out)."""
-    from emotions import EMOTIONS
+    from emojify.emotions import EMOTIONS
     pred = probs.argmax(1)
     recalls = [np.mean(pred[labels == c] == c) for c in range(len(EMOTIONS))
                if (labels == c).any() and EMOTIONS[c] not in leave_out]

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from emotions import NUM_CLASSES
+from emojify.emotions import NUM_CLASSES
 
 
 def build_seed_model():

@@ -36,7 +36,7 @@ def measure(spec, batch_size, norm, precision, steps):
     """Median seconds per training step (augmentation included) of one setting, in this process."""
     import numpy as np
 
-    from emotions import NUM_CLASSES
+    from emojify.emotions import NUM_CLASSES
     from emojify.inference import import_tensorflow
     import_tensorflow()
     import keras
@@ -47,7 +47,7 @@ def measure(spec, batch_size, norm, precision, steps):
         from benchmarks.seed import build_seed_model
         model = build_seed_model()
     else:
-        from model import build_model
+        from emojify.model import build_model
         widths, convs = ([int(v) for v in part.split(",")] for part in spec.split(":"))
         model = compile_for_training(build_model(widths=widths, convs_per_block=convs, fused_norm=norm == "fused"),
                                      steps_per_epoch=400, epochs=30, lr=2e-3)

@@ -15,7 +15,7 @@ import numpy as np
 
 from emojify.config import MODEL_PATH
 from emojify.errors import InputError
-from emotions import EMOJI_CHARS, EMOTIONS
+from emojify.emotions import EMOJI_CHARS, EMOTIONS
 
 
 @dataclass(frozen=True)

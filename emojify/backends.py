@@ -18,16 +18,22 @@ def _say(line):
     print(line, flush=True)
 
 
+def check_model_file(model_path):
+    """model_path as a Path, or ModelError when there is no such file."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelError(f"model file {path} not found: train one with `python train.py` "
+                         "(see README, 'Training') or pass --model PATH.")
+    return path
+
+
 def open_classifier(model_path=MODEL_PATH, views=4, backend="auto", threads=None, say=_say):
     """A classifier of uint8 faces [N, 48, 48] -> probabilities [N, 7] for the model file at model_path
     (.h5, .keras or .tflite). backend: "auto" (LiteRT when it can stand in for the model, else Keras),
     "litert" or "keras". say(line) hears which back-end runs and why."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}; received {backend!r}.")
-    path = Path(model_path)
-    if not path.is_file():
-        raise ModelError(f"model file {path} not found: train one with `python train.py` "
-                         "(see README, 'Training') or pass --model PATH.")
+    path = check_model_file(model_path)
     if path.suffix == ".tflite":
         if backend == "keras":
             raise ModelError(f"--backend keras needs a Keras model file (.h5), not the LiteRT export {path}.")

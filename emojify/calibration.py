@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emotions import EMOTIONS
+from emojify.emotions import EMOTIONS
 
 NEUTRAL = EMOTIONS.index("neutral")
 

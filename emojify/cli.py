@@ -6,7 +6,7 @@ import sys
 import threading
 from pathlib import Path
 
-from emojify.config import BACKENDS, ROOT, VIEWS
+from emojify.config import BACKENDS, INSTALLED, ROOT, VIEWS
 from emojify.errors import AppError
 from emojify.preflight import interrupted_early
 
@@ -19,7 +19,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if (not action.option_strings or "default" in text or default is None or default is False
                 or default is argparse.SUPPRESS or default == []):
             return text
-        if isinstance(default, Path) and default.is_relative_to(ROOT):
+        if isinstance(default, Path) and not INSTALLED and default.is_relative_to(ROOT):
             default = default.relative_to(ROOT)
         return f"{text} (default: {str(default).replace('%', '%%')})"
 

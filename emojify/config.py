@@ -1,12 +1,20 @@
 """Settings every module shares: where the app's own files are, the face size, the file types it reads."""
 from pathlib import Path
 
-VERSION = "1.3"  # also emojify.__version__; CHANGELOG.md says what each brought
+VERSION = "1.4"  # also emojify.__version__; CHANGELOG.md says what each brought
 
-ROOT = Path(__file__).resolve().parents[1]  # the repository: model, face detector, emoji, docs
-MODEL_PATH = ROOT / "model.h5"  # the ensemble: photos, videos and evaluation
-LIVE_MODEL_PATH = ROOT / "emojify" / "models" / "live.h5"  # the live picture's: a small student (docs/TRAINING.md)
-CASCADE_PATH = ROOT / "haarcascade_frontalface_default.xml"
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # in a clone, the repository: model, face detector, emoji, docs
+# An installed wheel carries the root's model, face detector and emoji in emojify/assets (pyproject.toml); a
+# clone, editable installs included, reads them where they are.
+ASSETS = PACKAGE / "assets" if (PACKAGE / "assets" / "model.h5").is_file() else ROOT
+MODEL_PATH = ASSETS / "model.h5"  # the ensemble: photos, videos and evaluation
+LIVE_MODEL_PATH = PACKAGE / "models" / "live.h5"  # the live picture's: a small student (docs/TRAINING.md)
+CASCADE_PATH = ASSETS / "haarcascade_frontalface_default.xml"
+EMOJI_DIR = ASSETS / "emojis"
+RESULTS_DIR = ASSETS / "docs" / "results"  # what the shipped models scored (Help > About)
+INSTALLED = ASSETS != ROOT
+WORK = Path(".") if INSTALLED else ROOT  # where training's data, runs and model go by default
 
 FACE_SIZE = 48  # FER-2013 faces are 48x48 grayscale: the model's input
 VIEWS = (1, 2, 4)  # views a classifier can average per face (inference.EmotionClassifier)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from emojify.config import FACE_SIZE, IMAGE_SUFFIXES
-from emotions import EMOTIONS, NUM_CLASSES, label_index
+from emojify.emotions import EMOTIONS, NUM_CLASSES, label_index
 from emojify.errors import DatasetError
 LAYOUT_HINT = ("expected a folder with one subfolder per emotion ("
                + ", ".join(EMOTIONS) + ") holding face images, as in the Kaggle FER-2013 download")

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from emojify.detect import FaceDetector, crop_faces, fer_box
-from emotions import EMOTIONS
+from emojify.emotions import EMOTIONS
 
 
 # A face reads "not sure" when its top probability is below UNSURE_BELOW or within UNSURE_MARGIN of the

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL, VIEWS
-from emotions import EMOTIONS, NUM_CLASSES
+from emojify.emotions import EMOTIONS, NUM_CLASSES
 from emojify.errors import ModelError
 from emojify.quiet import quiet_stderr
 

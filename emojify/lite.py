@@ -13,7 +13,7 @@ import numpy as np
 
 from emojify.config import FACE_SIZE, VIEWS
 from emojify.errors import ModelError
-from emotions import NUM_CLASSES
+from emojify.emotions import NUM_CLASSES
 
 RECORD_NAME = "emojify_source"  # metadata entry: {"source": NAME.h5, "sha256": its SHA-256}
 

@@ -23,7 +23,7 @@ def same_file(a, b):
 
 def files_read(items, model):
     """Every file a run reads: the inputs, the model, the face detector and the emoji pictures."""
-    from emotions import EMOJI_DIR
+    from emojify.emotions import EMOJI_DIR
     return [Path(p) for p, _ in items] + [Path(model), CASCADE_PATH, *sorted(EMOJI_DIR.glob("*.png"))]
 
 

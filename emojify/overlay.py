@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from emojify.errors import ResourceError
-from emotions import COLORS, DISPLAY_NAMES, EMOTIONS, NO_FACE, UNSURE, emoji_path, heading
+from emojify.emotions import COLORS, DISPLAY_NAMES, EMOTIONS, NO_FACE, UNSURE, emoji_path, heading
 
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf", "Arial Bold.ttf")
 

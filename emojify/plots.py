@@ -107,7 +107,7 @@ def summary_chart(summary, width=760, row=44, most=None):
     """A session summary (timeline.Timeline.summary) as one bar per face id: its share of time per emotion,
     in the app's emotion colours, labelled with the time in view; most: only that many faces, the longest in
     view (the summary lists them longest first). Returns a Pillow image."""
-    from emotions import COLORS
+    from emojify.emotions import COLORS
     every = summary["faces"]
     faces = dict(list(every.items())[:most]) if most else every
     font, bold = _font(13), _font(15)

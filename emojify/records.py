@@ -2,7 +2,7 @@
 fields (face_records), a JSON line and a CSV row."""
 import json
 
-from emotions import EMOJI_CHARS, EMOTIONS
+from emojify.emotions import EMOJI_CHARS, EMOTIONS
 
 
 def face_records(source, frame_index, time_s, faces):

@@ -6,7 +6,7 @@ import threading
 from collections import deque
 
 from emojify.atomic import write_text
-from emotions import EMOTIONS, UNSURE
+from emojify.emotions import EMOTIONS, UNSURE
 from emojify.overlay import shown_as
 
 NAMES = (*EMOTIONS, UNSURE)

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 HERE = Path(__file__).resolve().parent
-from emotions import EMOJI_CHARS, NO_FACE, NO_FACE_CHAR, UNSURE, UNSURE_CHAR, emoji_path  # noqa: E402
+from emojify.emotions import EMOJI_CHARS, NO_FACE, NO_FACE_CHAR, UNSURE, UNSURE_CHAR, emoji_path  # noqa: E402
 
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf", "NotoColorEmoji.ttf")
 NATIVE_SIZE = 109  # the only size the CBDT strikes exist in

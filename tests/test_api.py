@@ -6,7 +6,7 @@ import pytest
 
 from conftest import run_script
 from emojify.errors import AppError, InputError
-from emotions import EMOJI_CHARS, EMOTIONS
+from emojify.emotions import EMOJI_CHARS, EMOTIONS
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ def members(tmp_path_factory):
     import_tensorflow()
     import keras
 
-    from model import build_model
+    from emojify.model import build_model
     folder = tmp_path_factory.mktemp("members")
     paths = []
     for seed, widths in ((1, (8, 16)), (2, (8, 16, 16))):

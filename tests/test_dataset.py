@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from emojify import dataset
-from emotions import EMOTIONS
+from emojify.emotions import EMOTIONS
 
 
 def test_any_image_becomes_a_48x48_gray_face(tmp_path):

@@ -1,7 +1,7 @@
 from PIL import Image
 import pytest
 
-from emotions import DISPLAY_NAMES, EMOJI_CHARS, EMOTIONS, NO_FACE, emoji_path, label_index
+from emojify.emotions import DISPLAY_NAMES, EMOJI_CHARS, EMOTIONS, NO_FACE, emoji_path, label_index
 from conftest import FER
 
 
@@ -36,7 +36,7 @@ def test_label_lookup():
 
 def test_not_sure_grey_is_far_from_every_emotion_neutral_included():
     import numpy as np
-    from emotions import COLORS, EMOTIONS, UNSURE
+    from emojify.emotions import COLORS, EMOTIONS, UNSURE
     grey = np.array(COLORS[UNSURE], float)
     for emotion in EMOTIONS:
         colour = np.array(COLORS[emotion], float)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import make_face_folder, run_script
-from emotions import EMOTIONS
+from emojify.emotions import EMOTIONS
 
 
 @pytest.fixture(scope="module")

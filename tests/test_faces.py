@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from benchmarks.videos import background_frame, face_frame
-from emotions import EMOTIONS, NUM_CLASSES
+from emojify.emotions import EMOTIONS, NUM_CLASSES
 from emojify.detect import FaceDetector, FaceTracker, crop_faces
 from emojify.faces import Face, FramePipeline, Smoother, iou
 from emojify.inference import EmotionClassifier, load_model

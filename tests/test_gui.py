@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import ROOT, default_sigint, run_script, start_xvfb
-from emotions import EMOTIONS, UNSURE
+from emojify.emotions import EMOTIONS, UNSURE
 
 
 @pytest.fixture(scope="module")

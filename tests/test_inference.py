@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from emotions import EMOTIONS
+from emojify.emotions import EMOTIONS
 from emojify.errors import ModelError
 from emojify.inference import EmotionClassifier, folded_inference, load_model
 
@@ -38,7 +38,7 @@ def test_views_average_the_face_its_mirror_and_half_pixel_shifts(classifier, fer
 def test_folded_batch_norm_matches_the_keras_model():
     import keras
 
-    from model import build_model
+    from emojify.model import build_model
     keras.utils.set_random_seed(3)
     model = build_model(widths=(8, 16, 16), convs_per_block=(1, 2, 1))
     rng = np.random.default_rng(3)
@@ -73,7 +73,7 @@ def test_model_file_errors_are_one_actionable_line(tmp_path, tiny_model_path):
     broken.write_bytes(b"not an hdf5 file")
     with pytest.raises(ModelError, match="cannot read model file"):
         load_model(broken)
-    from model import build_model
+    from emojify.model import build_model
     wrong = tmp_path / "five.h5"
     build_model(widths=(4,), convs_per_block=1, num_classes=5).save(wrong)
     with pytest.raises(ModelError, match="predicts 5 classes but emotions.py has 7"):
@@ -87,7 +87,7 @@ def test_a_model_with_non_finite_weights_is_refused(tmp_path):
     from emojify.errors import ModelError
     from emojify.inference import import_tensorflow, load_model
     import_tensorflow()
-    from model import build_model
+    from emojify.model import build_model
     model = build_model(widths=(8,), convs_per_block=1)
     weights = model.get_weights()
     weights[0][0, 0, 0, 0] = np.nan

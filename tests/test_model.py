@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model import build_model
+from emojify.model import build_model
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def _trained_looking(model, seed):
 def test_the_fused_batch_norm_trains_and_infers_exactly_as_the_keras_layer():
     import keras
 
-    from model import FusedBatchNorm
+    from emojify.model import FusedBatchNorm
     keras.utils.set_random_seed(1)
     fused = _trained_looking(build_model(widths=(8, 16), convs_per_block=(1, 2), dropout=0, fused_norm=True), 1)
     plain = build_model(widths=(8, 16), convs_per_block=(1, 2), dropout=0)
@@ -82,7 +82,7 @@ def test_the_fused_batch_norm_trains_and_infers_exactly_as_the_keras_layer():
 def test_plain_model_is_the_same_model_with_standard_layers_only(tmp_path):
     import keras
 
-    from model import plain_model
+    from emojify.model import plain_model
     fused = _trained_looking(build_model(widths=(8, 16), convs_per_block=1, fused_norm=True), 4)
     plain = plain_model(fused)
     assert {type(layer).__module__.split(".")[0] for layer in plain.layers} == {"keras"}
@@ -97,7 +97,7 @@ def test_an_ensemble_averages_its_members_and_loads_from_one_h5_file(tmp_path):
     import keras
 
     from emojify.inference import EmotionClassifier, ensemble_members, folded_inference, load_model
-    from model import build_ensemble
+    from emojify.model import build_ensemble
     keras.utils.set_random_seed(6)
     members = [_trained_looking(build_model(widths=(8, 16), convs_per_block=1), 6),
                _trained_looking(build_model(widths=(8, 16, 16), convs_per_block=(1, 1, 2), fused_norm=True), 7)]
@@ -116,7 +116,7 @@ def test_an_ensemble_averages_its_members_and_loads_from_one_h5_file(tmp_path):
 
 @pytest.mark.parametrize("members, message", [(1, "received 1"), ("shapes", "same shapes")])
 def test_ensemble_arguments_say_what_was_received(members, message):
-    from model import build_ensemble
+    from emojify.model import build_ensemble
     if members == "shapes":
         members = [build_model(), build_model(num_classes=5)]
     else:
@@ -134,7 +134,7 @@ def test_a_normalising_model_comes_back_from_h5_the_same_and_ignores_light(tmp_p
     from emojify.export import export_model
     from emojify.inference import EmotionClassifier, load_model
     from emojify.lite import LiteClassifier
-    from model import plain_model
+    from emojify.model import plain_model
     keras.utils.set_random_seed(3)
     model = build_model(widths=(8, 16), convs_per_block=1, normalize=True, fused_norm=True)
     _trained_looking(model, 3)

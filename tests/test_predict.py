@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.videos import background_frame, face_frame, write_video
 from conftest import run_script
-from emotions import EMOJI_CHARS, EMOTIONS
+from emojify.emotions import EMOJI_CHARS, EMOTIONS
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_no_detect_treats_each_image_as_a_face(inputs, tiny_model_path, tmp_path
     assert [r["box"] for r in records] == [[0, 0, 48, 48]] * 2
     from emojify.faces import Face
     from emojify.overlay import shown_as
-    from emotions import COLORS
+    from emojify.emotions import COLORS
     annotated = cv2.imread(str(tmp_path / "ann" / "happy.annotated.png"))
     assert annotated.shape == (240, 240, 3)  # enlarged from 48x48 so that the label can be read
     face = Face(records[0]["box"], np.array([records[0]["probabilities"][e] for e in EMOTIONS]))

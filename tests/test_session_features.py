@@ -12,7 +12,7 @@ import pytest
 
 from emojify.capture import open_source
 from conftest import ROOT
-from emotions import EMOTIONS, UNSURE
+from emojify.emotions import EMOTIONS, UNSURE
 from emojify.faces import Face, Smoother
 from emojify.hints import capture_hint
 from emojify.backends import open_classifier

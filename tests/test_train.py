@@ -8,7 +8,7 @@ import time
 import cv2
 
 from conftest import ROOT, default_sigint, make_face_folder, run_script
-from emotions import NUM_CLASSES
+from emojify.emotions import NUM_CLASSES
 
 SMALL = ("--widths", "8,16", "--convs", "1,1", "--batch-size", "16")
 
@@ -211,7 +211,7 @@ def test_a_diverging_loss_stops_training_and_saves_no_checkpoint(tmp_path):
     from emojify.inference import import_tensorflow
     from emojify.training.run import Run, Settings, epoch_recorder
     from emojify.training.schedule import compile_for_training
-    from model import build_model
+    from emojify.model import build_model
     import_tensorflow()
     run = Run(tmp_path / "run")
     run.start(Settings(data=str(tmp_path), epochs=3))
@@ -250,7 +250,7 @@ def test_a_trial_run_never_replaces_a_model_without_replace(tmp_path):
 def test_trains_on_fer2013_csv_and_on_a_folder_without_some_emotions(tmp_path):
     import numpy as np
 
-    from emotions import EMOTIONS
+    from emojify.emotions import EMOTIONS
     rng = np.random.default_rng(0)
     rows = ["emotion,pixels,Usage"]
     for usage, n in (("Training", 56), ("PublicTest", 14)):

@@ -147,7 +147,11 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
             component = tab.frame_locator("iframe[title*='streamlit_webrtc']")
             component.get_by_role("button", name="START").click(timeout=120_000)
             reading = tab.get_by_text("Main face: Happy")
-            reading.wait_for(timeout=120_000)
+            try:
+                reading.wait_for(timeout=120_000)
+            except playwright.Error:
+                print("the page read:", tab.inner_text("body")[-2000:])  # shown with the failure
+                raise
             text = reading.inner_text()
             tab.screenshot(path=str(tmp_path / "web.png"), full_page=True)
             shot = os.environ.get("EMOJIFY_WEB_SCREENSHOT")
@@ -161,9 +165,34 @@ def test_live_view_in_a_real_browser_shows_the_face_on_its_fake_camera(fer_faces
     finally:
         server.terminate()
         log, _ = server.communicate(timeout=30)
+        print("the server's log:", log[-5000:])  # shown with a failure
     assert text.startswith("Main face: Happy") and "fps" in text, text
     # This computer only, by default (.streamlit/config.toml): no network or external address looked up or shown.
     assert f"http://localhost:{port}" in log and "Network URL" not in log and "External URL" not in log, log
     assert outside == [], outside
     assert "Traceback" not in log, log[-3000:]
     assert cv2.imread(str(tmp_path / "web.png")) is not None
+
+
+def test_emojify_web_serves_the_page_from_any_folder(tmp_path):
+    """The installed command's way in: Streamlit on emojify/commands/web.py with the settings of
+    .streamlit/config.toml, which is not in the folder it runs from."""
+    import urllib.request
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "emojify.commands.serve", "--port", str(port)], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
+                                   "STREAMLIT_SERVER_HEADLESS": "true"})
+    try:
+        deadline, health = time.time() + 90, ""
+        while time.time() < deadline and health != "ok":
+            try:
+                health = urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        page = urllib.request.urlopen(f"http://localhost:{port}/", timeout=10).read().decode()
+    finally:
+        server.terminate()
+        log, _ = server.communicate(timeout=30)
+    assert health == "ok" and "streamlit" in page.lower(), log
+    assert f"http://localhost:{port}" in log and "Network URL" not in log, log

@@ -222,7 +222,8 @@ def test_no_camera_is_one_clear_state_with_nothing_to_pause(window):
 
 def test_end_of_video_offers_replay(window, face_video):
     w = window(str(face_video))
-    assert w.pump(60, until=lambda: w.view().state is State.ENDED)
+    assert w.pump(60, until=lambda: w.view().state is State.ENDED), (w.view().state, w.view().banner,
+                                                                     w.view().status, w.view().frames_shown)
     w.pump(0.5)
     assert w.view().pause_label == "Replay" and w.view().pause_enabled
     assert w.view().banner.startswith("End of video")
@@ -271,7 +272,7 @@ def test_r_records_a_video_and_a_log_whose_faces_match_it(window, long_video, tm
     import cv2
 
     from emojify.overlay import shown_as
-    from emotions import COLORS
+    from emojify.emotions import COLORS
     w = window(str(long_video))
     assert w.pump(until=lambda: w.view().frames_shown >= 3)
     w.press("r")
@@ -329,7 +330,7 @@ def test_calibration_in_the_window_turns_a_sad_looking_resting_face_neutral(wind
 
 
 def test_copy_summary_strip_and_hints(window, long_video, tmp_path, capsys):
-    from emotions import EMOJI_CHARS, UNSURE, UNSURE_CHAR
+    from emojify.emotions import EMOJI_CHARS, UNSURE, UNSURE_CHAR
     w = window(str(long_video))
     assert w.pump(until=lambda: w.view().frames_shown >= 3)
     w.pump(2.0)
@@ -420,7 +421,7 @@ def test_copy_emoji_copies_the_face_of_the_last_second_when_the_detector_misses_
     from emojify.faces import Face
     from emojify.overlay import load_emojis
     from emojify.window.panel import Panel
-    from emotions import EMOJI_CHARS, EMOTIONS
+    from emojify.emotions import EMOJI_CHARS, EMOTIONS
     monkeypatch.setenv("DISPLAY", display)
     root = tk.Tk()
     try:

@@ -250,7 +250,7 @@ def save_trained_model(model, out, run, settings, test, replace):
     NAME.backup.h5. Each saved model gets its LiteRT export beside it (NAME.tflite). Returns the path written."""
     from emojify.export import back_up, save_with_export
     from emojify.inference import load_model
-    from model import plain_model
+    from emojify.model import plain_model
     model = plain_model(model)
     if out.exists():
         why = None

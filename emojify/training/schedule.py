@@ -10,7 +10,7 @@ def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=False):
     import tensorflow as tf
 
     from emojify.training import augment
-    from emotions import NUM_CLASSES
+    from emojify.emotions import NUM_CLASSES
     soft = y.ndim == 2
 
     def augment_and_encode(images, labels):
@@ -42,7 +42,7 @@ def soft_targets(x, y, teachers, weight):
     """Label rows mixed with the teachers' mean predictions (4 views each): weight * teachers + rest * label."""
     import numpy as np
 
-    from emotions import NUM_CLASSES
+    from emojify.emotions import NUM_CLASSES
     from emojify.inference import EmotionClassifier, predict_probs
     taught = np.mean([predict_probs(EmotionClassifier(t, views=4), x) for t in teachers], axis=0)
     print(f"The teachers agree with the labels on {np.mean(taught.argmax(1) == y):.1%} of the training images.")
@@ -52,7 +52,7 @@ def soft_targets(x, y, teachers, weight):
 def make_eval_dataset(x, y, batch_size=256):
     import tensorflow as tf
 
-    from emotions import NUM_CLASSES
+    from emojify.emotions import NUM_CLASSES
     return tf.data.Dataset.from_tensor_slices((x[..., None], y)).batch(batch_size).map(
         lambda i, l: (i, tf.one_hot(l, NUM_CLASSES)))
 

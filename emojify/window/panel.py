@@ -6,7 +6,7 @@ from PIL import Image, ImageTk
 
 from emojify.overlay import shown_as
 from emojify.window.widgets import EmotionBars, TimelineStrip
-from emotions import EMOJI_CHARS, EMOTIONS, NO_FACE, UNSURE, UNSURE_CHAR, heading
+from emojify.emotions import EMOJI_CHARS, EMOTIONS, NO_FACE, UNSURE, UNSURE_CHAR, heading
 
 
 def caption(face, faces=1):

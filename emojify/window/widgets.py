@@ -4,8 +4,8 @@ import tkinter as tk
 
 from PIL import ImageTk
 
-from emotions import DISPLAY_NAMES, EMOTIONS
-from emotions import rgb_hex
+from emojify.emotions import DISPLAY_NAMES, EMOTIONS
+from emojify.emotions import rgb_hex
 
 
 class EmotionBars(tk.Canvas):
