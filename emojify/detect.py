@@ -44,7 +44,9 @@ class FaceDetector:
         if len(boxes) == 0:
             return np.zeros((0, 4), np.int32)
         boxes = np.round(np.asarray(boxes, np.float64) / scale).astype(np.int32)
-        return boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")]  # largest (main) face first
+        # Largest (main) face first; equal sizes left to right, then top to bottom: OpenCV's threads give the
+        # cascade's boxes in no fixed order, and a run's records must not depend on them.
+        return boxes[np.lexsort((boxes[:, 1], boxes[:, 0], -boxes[:, 2] * boxes[:, 3]))]
 
 
 class FaceTracker:

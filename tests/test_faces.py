@@ -32,6 +32,19 @@ def test_detector_finds_every_face_in_a_640x480_frame(fer_faces, n):
     assert all(140 <= w <= 300 for _, _, w, _ in boxes)
 
 
+def test_faces_of_one_size_come_left_to_right_whatever_the_threads(fer_faces):
+    """The main face is the largest; among equals the leftmost, so a run's records never depend on the order
+    in which OpenCV's threads found them."""
+    frame = face_frame([fer_faces[0]] * 3, face_px=(160,))
+    detector = FaceDetector(detect_width=None)
+    runs = [detector(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)) for _ in range(5)]
+    assert len(runs[0]) == 3
+    assert all(np.array_equal(run, runs[0]) for run in runs)
+    areas = runs[0][:, 2] * runs[0][:, 3]
+    ties = [i for i in range(2) if areas[i] == areas[i + 1]]
+    assert all(runs[0][i, 0] < runs[0][i + 1, 0] for i in ties) and list(areas) == sorted(areas, reverse=True)
+
+
 def test_downscaled_detection_matches_the_full_frame(fer_faces):
     fast = FaceDetector()
     full = cv2.CascadeClassifier(str(fast.cascade_path))
