@@ -90,10 +90,15 @@ class RayEngine:
                 ray.init(address=address, num_cpus=workers if address is None else None, runtime_env=env,
                          include_dashboard=False, logging_level="ERROR", configure_logging=True)
             except (ConnectionError, RuntimeError) as e:
-                raise AppError(f"--address {address}: no Ray cluster there ({e}); start one with "
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                if address is None:
+                    raise AppError(f"could not start a local Ray: {reason}") from None
+                raise AppError(f"--address {address}: no Ray cluster there ({reason}); start one with "
                                "`ray start --head`, or leave --address out for a local one.") from None
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        n = workers or max(1, cpus)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        n = min(workers or cpus, cpus)  # a worker holds a CPU: more than the cluster has would wait forever
+        if workers and workers > cpus:
+            say(f"warning: --workers {workers}, but the cluster has {cpus} CPU(s): {n} worker(s)")
         remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(Worker)
         self.actors = [remote.remote(str(model), views, backend, every, detect) for _ in range(n)]
         self.frames, self.counts, self.faceless_images = 0, Counter(), []

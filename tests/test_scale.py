@@ -49,7 +49,10 @@ def test_a_worker_that_dies_is_retried_and_no_record_is_lost_or_doubled(inputs, 
     assert errors == []
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:
-        engine = RayEngine(MODEL_PATH, 4, "auto", 3, True, workers=2, say=lambda line: None)
+        said = []  # more workers than the cluster's CPUs would wait forever for a CPU: as many as there are
+        engine = RayEngine(MODEL_PATH, 4, "auto", 3, True, workers=3, say=said.append)
+        assert said == ["warning: --workers 3, but the cluster has 2 CPU(s): 2 worker(s)",
+                        "Engine: a local Ray, 2 worker(s) on 2 CPU(s)"] and len(engine.actors) == 2
         outputs = Outputs(tmp_path / "ray.jsonl", None, None)
         results = []
         for path, result in engine.run(items, outputs):
