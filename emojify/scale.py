@@ -103,7 +103,8 @@ class RayEngine:
         self.actors = [remote.remote(str(model), views, backend, every, detect) for _ in range(n)]
         self.frames, self.counts, self.faceless_images = 0, Counter(), []
         self.totals = self  # frames, counts and faceless_images over the workers, as a local run's Analyser
-        where = "a local Ray" if address is None else f"the Ray cluster at {address}"
+        where = ("a local Ray" if address is None else "the running Ray cluster (auto)" if address == "auto"
+                 else f"the Ray cluster at {address}")
         say(f"Engine: {where}, {n} worker(s) on {cpus} CPU(s)")
 
     def run(self, items, outputs):

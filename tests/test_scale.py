@@ -68,6 +68,31 @@ def test_a_worker_that_dies_is_retried_and_no_record_is_lost_or_doubled(inputs, 
     assert (tmp_path / "ray.jsonl").read_text() == local_records
 
 
+def test_a_running_cluster_is_joined(inputs, local_records, tmp_path):
+    """`ray start --head` as a user starts a cluster, then predict.py --address auto on that machine."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    started = subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--port", str(port),
+                              "--include-dashboard", "false", "--node-ip-address", "127.0.0.1"],
+                             capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stderr
+    try:
+        out = tmp_path / "joined.jsonl"
+        result = run_script("predict.py", *inputs, "--every", "3", "--engine", "ray", "--address", "auto",
+                            "--json", out)
+    finally:
+        subprocess.run([ray_cli, "stop"], capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Engine: the running Ray cluster (auto), 2 worker(s) on 2 CPU(s)" in result.stdout
+    assert out.read_text() == local_records
+
+
 def test_ray_options_are_checked_in_one_line(inputs, tmp_path):
     result = run_script("predict.py", *inputs, "--workers", "2")
     assert result.returncode == 2 and "--address and --workers go with --engine ray" in result.stderr
