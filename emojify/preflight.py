@@ -11,6 +11,7 @@ PACKAGES = {"numpy": "numpy", "cv2": "opencv-python", "PIL": "pillow"}
 WINDOW_PACKAGES = {"tktooltip": "tkinter-tooltip"}
 TRAINING_PACKAGES = {"tensorflow": "tensorflow", "keras": "keras"}  # train.py, assemble.py, export.py
 WEB_PACKAGES = {"streamlit": "streamlit", "streamlit_webrtc": "streamlit-webrtc"}
+SCALE_PACKAGES = {"ray": "ray"}  # predict.py --engine ray
 
 
 def how_to_install(extra=None):

@@ -49,6 +49,12 @@ class Worker:
                       "faceless": a.faceless_images[faceless:]}
 
 
+def first_line(error):
+    """Ray's errors run to pages: their first line, or the error's kind."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def reachable(address, timeout=5):
     """Whether something answers at HOST:PORT (ray:// included): Ray itself waits minutes for an address that
     is wrong."""
@@ -90,10 +96,9 @@ class RayEngine:
                 ray.init(address=address, num_cpus=workers if address is None else None, runtime_env=env,
                          include_dashboard=False, logging_level="ERROR", configure_logging=True)
             except (ConnectionError, RuntimeError) as e:
-                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 if address is None:
-                    raise AppError(f"could not start a local Ray: {reason}") from None
-                raise AppError(f"--address {address}: no Ray cluster there ({reason}); start one with "
+                    raise AppError(f"could not start a local Ray: {first_line(e)}") from None
+                raise AppError(f"--address {address}: no Ray cluster there ({first_line(e)}); start one with "
                                "`ray start --head`, or leave --address out for a local one.") from None
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         n = min(workers or cpus, cpus)  # a worker holds a CPU: more than the cluster has would wait forever
@@ -131,8 +136,8 @@ class RayEngine:
         try:
             results, added = self.ray.get(ref)
         except self.ray.exceptions.RayError as e:  # the worker died more often than it was restarted
-            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            return [(path, f"{path}: the Ray worker failed {RETRIES + 1} times: {reason}", []) for path, _ in batch]
+            return [(path, f"{path}: the Ray worker failed {RETRIES + 1} times: {first_line(e)}", [])
+                    for path, _ in batch]
         self.frames += added["frames"]
         self.counts.update(added["counts"])
         self.faceless_images += added["faceless"]

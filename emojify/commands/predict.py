@@ -129,7 +129,7 @@ class LocalEngine:
 
     def run(self, items, outputs):
         self.totals = Analyser(self.classifier, outputs, every=self.every, detect=self.detect)
-        yield from analyse_each(self.totals, items)
+        return analyse_each(self.totals, items)  # totals exist from here, even if no input is ever reached
 
     def close(self):
         pass
@@ -138,7 +138,7 @@ class LocalEngine:
 def open_engine(args, say):
     """What analyses the inputs: this process, or Ray workers (--engine ray)."""
     if args.engine == "ray":
-        if preflight.missing({"ray": "ray"}):
+        if preflight.missing(preflight.SCALE_PACKAGES):
             raise AppError(f"ray not installed; --engine ray needs it: `{preflight.how_to_install('scale')}`.")
         from emojify.scale import RayEngine
         return RayEngine(args.model, args.views, args.backend, args.every, not args.no_detect,
