@@ -2,6 +2,7 @@
 
     python -m benchmarks.crossdomain model.h5
     python -m benchmarks.crossdomain model.h5 ../runs/member9/model.h5 --views 1
+    python -m benchmarks.crossdomain model.h5@1.4 model.h5    # the same model, framed as version 1.4 did and as now
 
 Sets (the same faces for every model in the run):
   validation  the FER-2013 faces train.py holds out of train/ (never test/)
@@ -13,6 +14,8 @@ Sets (the same faces for every model in the run):
               detector and crop
 Per set: accuracy and mean per-class recall over the faces found (lfw leaves fear, 21 faces, out of its mean),
 and how many faces the detector found. The cross-domain score is the mean accuracy over sfew, lfw and webcam.
+MODEL@1.4 scores a model on faces framed as version 1.4 framed them (whole crops squashed to a square, the
+detector's box framed by its 1.4 constants), for a comparison with what was shipped then in the same run.
 """
 import argparse
 import sys
@@ -24,6 +27,24 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SCORED = ("sfew", "lfw", "webcam")
+
+
+def squashed(image):
+    """A whole crop as version 1.4 made it a face: resized to 48x48 whatever its proportions."""
+    import cv2
+
+    from emojify.dataset import to_gray
+    gray = to_gray(image)
+    return cv2.resize(gray, (48, 48), interpolation=cv2.INTER_AREA if min(gray.shape) > 48 else cv2.INTER_LINEAR)
+
+
+def framings():
+    """{name: (whole crop -> 48x48 face, detector box -> crop box)}: today's, and version 1.4's."""
+    from functools import partial
+
+    from emojify.dataset import to_face_array
+    from emojify.detect import fer_box
+    return {"": (to_face_array, fer_box), "1.4": (squashed, partial(fer_box, left=0.016, top=0.021, width=0.958))}
 
 
 def webcam_frames(faces, seed=0, size=(640, 480)):
@@ -54,9 +75,9 @@ def webcam_frames(faces, seed=0, size=(640, 480)):
         yield cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
 
 
-def webcam_set(faces, labels):
+def webcam_set(faces, labels, frame_box):
     """(crops, labels, frames without a face) of the validation faces seen as webcam frames."""
-    from emojify.detect import FaceDetector, crop_faces, fer_box
+    from emojify.detect import FaceDetector, crop_faces
     detector = FaceDetector()  # the live window's: 320 px wide, faces down to 1/5 of the shorter side
     crops, kept, missed = [], [], 0
     for frame, label in zip(webcam_frames(faces), labels):
@@ -64,26 +85,37 @@ def webcam_set(faces, labels):
         if not len(boxes):
             missed += 1
             continue
-        crops.append(crop_faces(frame, [fer_box(boxes[0])])[0])
+        crops.append(crop_faces(frame, [frame_box(boxes[0])])[0])
         kept.append(label)
     return np.stack(crops), np.asarray(kept, np.int32), missed
 
 
-def load_sets(args):
-    """{set: (faces, labels, images without a detected face)}, each built once for every model."""
+def whole_faces(folder, face):
+    """(faces, labels) of every image of an emotion-folder set, each whole image made a face by face()."""
     from emojify import dataset
+    faces, labels = [], []
+    for label, path in dataset.list_folder(folder):
+        image = dataset.read_labelled(path)
+        if image is not None:
+            faces.append(face(image))
+            labels.append(label)
+    return np.stack(faces), np.asarray(labels, np.int32)
+
+
+def load_sets(args, framing=""):
+    """{set: (faces, labels, images without a detected face)}, each built once for every model framed so."""
+    from emojify import dataset
+    face, frame_box = framings()[framing]
     sets = {}
     started = time.perf_counter()
     val_faces, val_labels = dataset.validation_faces(args.fer / "train", 0.1, 1)
     sets["validation"] = (val_faces, val_labels, 0)
-    sfew = dataset.load_folder(args.sfew)
-    sets["sfew"] = (sfew[0], sfew[1], 0)
-    lfw = dataset.load_folder(args.lfw)
-    sets["lfw-photo"] = (lfw[0], lfw[1], 0)
-    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw))
+    sets["sfew"] = (*whole_faces(args.sfew, face), 0)
+    sets["lfw-photo"] = (*whole_faces(args.lfw, face), 0)
+    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), frame_box)
     sets["lfw"] = (faces, labels, len(no_face))
-    sets["webcam"] = webcam_set(val_faces, val_labels)
-    print(f"Sets ready in {time.perf_counter() - started:.0f} s: "
+    sets["webcam"] = webcam_set(val_faces, val_labels, frame_box)
+    print(f"Sets{' framed as ' + framing if framing else ''} ready in {time.perf_counter() - started:.0f} s: "
           + ", ".join(f"{k} {len(v[1])}" for k, v in sets.items()), file=sys.stderr, flush=True)
     return sets
 
@@ -108,6 +140,8 @@ def measure(model_path, sets, views):
 
 
 def table(rows, sets):
+    """Markdown rows per model; sets: {framing: sets} (the faces found are counted for today's framing)."""
+    sets = sets.get("") or next(iter(sets.values()))
     names = list(sets)
     width = max(12, *(len(str(m)) for m in rows))
     lines = ["| model | " + " | ".join(names) + " | cross-domain score |",
@@ -123,22 +157,30 @@ def table(rows, sets):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[1:]),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", type=Path, nargs="+", help="model files, compared side by side")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="model files, compared side by side; "
+                   "MODEL@1.4: framed as version 1.4 framed faces")
     p.add_argument("--views", type=int, choices=(1, 2, 4), default=4, help="views per face (default: 4, as "
                    "predict.py and evaluate.py classify)")
-    p.add_argument("--fer", type=Path, default=SHARED / "fer2013", help="FER-2013, Kaggle layout")
-    p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew")
-    p.add_argument("--lfw", type=Path, default=SHARED / "crossdomain" / "lfw")
+    p.add_argument("--fer", type=Path, default=SHARED / "fer2013", help="FER-2013, Kaggle layout (default: %(default)s)")
+    p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew", help="(default: %(default)s)")
+    p.add_argument("--lfw", type=Path, default=SHARED / "crossdomain" / "lfw", help="(default: %(default)s)")
     args = p.parse_args(argv)
     from emojify.errors import AppError
     from emojify.inference import import_tensorflow
     try:
-        sets = load_sets(args)
+        sets = {}
+        for model in args.models:
+            framing = model.rpartition("@")[2] if "@" in model else ""
+            if framing not in framings():
+                p.error(f"{model}: the only other framing is @1.4; received @{framing}")
+            if framing not in sets:
+                sets[framing] = load_sets(args, framing)
         import_tensorflow()
         rows = {}
         for model in args.models:
             started = time.perf_counter()
-            rows[model] = measure(model, sets, args.views)
+            path, _, framing = model.rpartition("@") if "@" in model else (model, "", "")
+            rows[model] = measure(Path(path), sets[framing], args.views)
             print(f"scored {model} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     except AppError as e:
         sys.exit(f"error: {e}")

@@ -22,6 +22,21 @@ def test_any_image_becomes_a_48x48_gray_face(tmp_path):
     assert deep.min() == 0 and deep.max() == 255  # 16-bit stretched to the full 8-bit range
 
 
+def test_a_tall_crop_keeps_its_proportions_its_sides_filled_from_its_edges():
+    tall = np.zeros((181, 143), np.uint8)
+    tall[:, :10], tall[:, -10:] = 50, 200  # dark left edge, bright right edge
+    tall[70:110, 52:92] = 255  # a square mark in the middle
+    face = dataset.to_face_array(tall)
+    assert face.shape == (48, 48) and dataset.square(tall).shape == (181, 181)
+    assert abs(int(face[:, 1].mean()) - 50) <= 2 and abs(int(face[:, -2].mean()) - 200) <= 2
+    rows, cols = np.nonzero(face > 230)
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    assert abs(height - width) <= 1, (height, width)  # still square: squashed, it would be 27 % wider than high
+    assert dataset.square(np.ascontiguousarray(tall.T)).shape == (181, 181)
+    same = np.full((48, 48), 7, np.uint8)
+    assert dataset.square(same) is same
+
+
 def test_conversions_keep_shape_and_type():
     bgra = np.zeros((10, 12, 4), np.uint8)
     assert dataset.to_bgr(bgra).shape == (10, 12, 3)
