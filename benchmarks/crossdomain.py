@@ -29,13 +29,13 @@ SHARED = ROOT.parent / "shared"
 SCORED = ("sfew", "lfw", "webcam")
 
 
-def squashed(image):
-    """A whole crop as version 1.4 made it a face: resized to 48x48 whatever its proportions."""
+def squashed(image, size=48):
+    """A whole crop as version 1.4 made it a face: resized to size x size whatever its proportions."""
     import cv2
 
     from emojify.dataset import to_gray
     gray = to_gray(image)
-    return cv2.resize(gray, (48, 48), interpolation=cv2.INTER_AREA if min(gray.shape) > 48 else cv2.INTER_LINEAR)
+    return cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA if max(gray.shape) > size else cv2.INTER_LINEAR)
 
 
 def framings():
@@ -90,18 +90,6 @@ def webcam_set(faces, labels, frame_box):
     return np.stack(crops), np.asarray(kept, np.int32), missed
 
 
-def whole_faces(folder, face):
-    """(faces, labels) of every image of an emotion-folder set, each whole image made a face by face()."""
-    from emojify import dataset
-    faces, labels = [], []
-    for label, path in dataset.list_folder(folder):
-        image = dataset.read_labelled(path)
-        if image is not None:
-            faces.append(face(image))
-            labels.append(label)
-    return np.stack(faces), np.asarray(labels, np.int32)
-
-
 def load_sets(args, framing=""):
     """{set: (faces, labels, images without a detected face)}, each built once for every model framed so."""
     from emojify import dataset
@@ -110,8 +98,8 @@ def load_sets(args, framing=""):
     started = time.perf_counter()
     val_faces, val_labels = dataset.validation_faces(args.fer / "train", 0.1, 1)
     sets["validation"] = (val_faces, val_labels, 0)
-    sets["sfew"] = (*whole_faces(args.sfew, face), 0)
-    sets["lfw-photo"] = (*whole_faces(args.lfw, face), 0)
+    sets["sfew"] = (*dataset.load_folder(args.sfew, face=face)[:2], 0)
+    sets["lfw-photo"] = (*dataset.load_folder(args.lfw, face=face)[:2], 0)
     faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), frame_box)
     sets["lfw"] = (faces, labels, len(no_face))
     sets["webcam"] = webcam_set(val_faces, val_labels, frame_box)
@@ -161,25 +149,25 @@ def main(argv=None):
                    "MODEL@1.4: framed as version 1.4 framed faces")
     p.add_argument("--views", type=int, choices=(1, 2, 4), default=4, help="views per face (default: 4, as "
                    "predict.py and evaluate.py classify)")
-    p.add_argument("--fer", type=Path, default=SHARED / "fer2013", help="FER-2013, Kaggle layout (default: %(default)s)")
+    p.add_argument("--fer", type=Path, default=SHARED / "fer2013",
+                   help="FER-2013, Kaggle layout (default: %(default)s)")
     p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew", help="(default: %(default)s)")
     p.add_argument("--lfw", type=Path, default=SHARED / "crossdomain" / "lfw", help="(default: %(default)s)")
     args = p.parse_args(argv)
     from emojify.errors import AppError
     from emojify.inference import import_tensorflow
     try:
+        framed = [model.rpartition("@")[::2] if "@" in model else (model, "") for model in args.models]
         sets = {}
-        for model in args.models:
-            framing = model.rpartition("@")[2] if "@" in model else ""
+        for model, (_, framing) in zip(args.models, framed):
             if framing not in framings():
                 p.error(f"{model}: the only other framing is @1.4; received @{framing}")
             if framing not in sets:
                 sets[framing] = load_sets(args, framing)
         import_tensorflow()
         rows = {}
-        for model in args.models:
+        for model, (path, framing) in zip(args.models, framed):
             started = time.perf_counter()
-            path, _, framing = model.rpartition("@") if "@" in model else (model, "", "")
             rows[model] = measure(Path(path), sets[framing], args.views)
             print(f"scored {model} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     except AppError as e:

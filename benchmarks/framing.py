@@ -27,6 +27,13 @@ from benchmarks.crossdomain import SHARED, squashed, webcam_frames
 WIDTHS = (0.958, 0.90, 0.85, 0.80, 1.05)
 
 
+def box_framings():
+    """{width: detector box -> crop box}: today's fer_box, and the others centred on the detector's box."""
+    from emojify.detect import FER_WIDTH, fer_box
+    return {w: fer_box if w == FER_WIDTH else partial(fer_box, left=(1 - w) / 2, top=(1 - w) / 2, width=w)
+            for w in WIDTHS}
+
+
 def whole_crops(image):
     """{way: 48x48 face} of one whole crop."""
     from emojify.dataset import square, to_face_array, to_gray
@@ -71,7 +78,8 @@ class Upright:
 
 def boxed_crops(pictures, detector, upright=None):
     """({way: faces}, labels, turned) of (label, gray picture) pairs through detector, each box framed per width."""
-    from emojify.detect import crop_faces, fer_box
+    from emojify.detect import crop_faces
+    framings = box_framings()
     ways, labels, turned = {}, [], 0
     for label, gray in pictures:
         boxes = detector(gray)
@@ -83,9 +91,7 @@ def boxed_crops(pictures, detector, upright=None):
             level, moved = upright(gray, box)
             pictures_of["upright, "] = level
             turned += moved
-        for (prefix, picture), width in itertools.product(pictures_of.items(), WIDTHS):
-            framed = partial(fer_box, width=width, left=(1 - width) / 2 if width != 0.958 else 0.016,
-                             top=(1 - width) / 2 if width != 0.958 else 0.021)
+        for (prefix, picture), (width, framed) in itertools.product(pictures_of.items(), framings.items()):
             ways.setdefault(f"{prefix}width {width}", []).append(crop_faces(picture, [framed(box)])[0])
         labels.append(label)
     return {k: np.stack(v) for k, v in ways.items()}, np.asarray(labels, np.int32), turned

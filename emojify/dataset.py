@@ -44,7 +44,7 @@ def square(image):
     """A taller or wider picture made square by repeating its edge pixels on the short sides, centred.
 
     A face crop is squashed otherwise: film crops 143x181 lose a fifth of their width, and the model learned
-    faces in their own proportions (benchmarks/crossdomain.py: SFEW 44.4 -> 45.1 % for the ensemble, 1 view)."""
+    faces in their own proportions (benchmarks/framing.py: SFEW 44.4 -> 45.1 % for the ensemble, 1 view)."""
     h, w = image.shape[:2]
     if h == w:
         return image
@@ -103,8 +103,8 @@ def read_labelled(path):
     return read_image(path) if Path(path).suffix.lower() in IMAGE_SUFFIXES else None
 
 
-def load_folder(root, size=FACE_SIZE, workers=4):
-    """Load a folder of emotion subfolders.
+def load_folder(root, size=FACE_SIZE, workers=4, face=to_face_array):
+    """Load a folder of emotion subfolders; face(image, size) makes each whole image a face.
 
     Returns (images [N, size, size] uint8, labels [N] int32, paths, skipped) where skipped lists
     (path, reason) for files that could not be read as images; they are left out, not fatal.
@@ -113,7 +113,7 @@ def load_folder(root, size=FACE_SIZE, workers=4):
 
     def load(item):
         image = read_labelled(item[1])
-        return None if image is None else to_face_array(image, size)
+        return None if image is None else face(image, size)
 
     with ThreadPoolExecutor(workers) as pool:
         arrays = list(pool.map(load, items, chunksize=256))
