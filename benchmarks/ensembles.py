@@ -1,11 +1,14 @@
-"""Every ensemble of the given members scored on validation (4 views): how the shipped ensemble is chosen.
+"""Every ensemble of the given members scored (4 views): how the shipped ensemble is chosen.
 
-The validation split is the one train.py holds out of train/ (never test/). An ensemble file counts as its
-members.
+By default on validation, the split train.py holds out of train/ (never test/); with --crossdomain on the sets
+of benchmarks/crossdomain.py, ranked by the cross-domain score (the mean accuracy over sfew, lfw and webcam).
+An ensemble file counts as its members.
 
     python -m benchmarks.ensembles ../shared/fer2013 --members model.h5 runs/member8/model.h5
     python -m benchmarks.ensembles ../shared/fer2013 --members runs/member*/model.h5 --max-mb 25 --top 20
+    python -m benchmarks.ensembles ../shared/fer2013 --crossdomain --members model.h5 emojify/models/live.h5
 """
+import argparse
 import itertools
 import sys
 from pathlib import Path
@@ -17,41 +20,86 @@ from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 
 
 def member_probs(paths, faces):
-    """[(name, float32 weights in MB, 4-view probabilities)] for every member of the given model files."""
+    """[(name, float32 weights in MB, {set: 4-view probabilities})] for every member of the given model files;
+    faces: {set: faces}."""
     from emojify.inference import EmotionClassifier, indexed_members, load_model, member_name, predict_probs
     found = []
     for path in paths:
         for i, member in indexed_members(load_model(path)):
             name = member_name(path, i)
-            probs = predict_probs(EmotionClassifier(member, views=4), faces)
+            classifier = EmotionClassifier(member, views=4)
+            probs = {key: predict_probs(classifier, x) for key, x in faces.items()}
             found.append((name, member.count_params() * 4 / 1e6, probs))
             print(f"scored {name}", file=sys.stderr, flush=True)
     return found
 
 
-def main(argv=None):
-    p = make_parser(__doc__, model=False)
-    p.add_argument("--members", type=Path, nargs="+", required=True, help="model files (members or ensembles)")
-    p.add_argument("--max-mb", type=float, default=25.0, help="largest ensemble listed (float32 weights)")
-    p.add_argument("--top", type=int, default=15, help="how many of the best ensembles to list")
-    args = p.parse_args(argv)
-    x, y = validation_faces(args)
-    members = member_probs(args.members, x)
-    print(f"validation faces: {len(y)}; one standard error at 72 %: "
-          f"{100 * np.sqrt(0.72 * 0.28 / len(y)):.1f} points")
-    for i, (name, mb, probs) in enumerate(members):
-        print(f"member {i}: {np.mean(probs.argmax(1) == y):.2%}  {mb:4.1f} MB  {name}")
-    scored = []
+def ensembles(members, max_mb):
+    """(MB, member indices) of every ensemble of two or more members within max_mb."""
     for size in range(2, len(members) + 1):
         for group in itertools.combinations(range(len(members)), size):
             mb = sum(members[i][1] for i in group)
-            if mb <= args.max_mb:
-                mean = np.mean([members[i][2] for i in group], axis=0)
-                scored.append((float(np.mean(mean.argmax(1) == y)), mb, group))
+            if mb <= max_mb:
+                yield mb, group
+
+
+def accuracies(members, group, labels):
+    """{set: accuracy} of the members' averaged probabilities."""
+    return {key: float(np.mean(np.mean([members[i][2][key] for i in group], axis=0).argmax(1) == y))
+            for key, y in labels.items()}
+
+
+def rank_validation(args):
+    x, y = validation_faces(args)
+    members = member_probs(args.members, {"validation": x})
+    labels = {"validation": y}
+    print(f"validation faces: {len(y)}; one standard error at 72 %: "
+          f"{100 * np.sqrt(0.72 * 0.28 / len(y)):.1f} points")
+    for i, (name, mb, _) in enumerate(members):
+        print(f"member {i}: {accuracies(members, [i], labels)['validation']:.2%}  {mb:4.1f} MB  {name}")
+    scored = [(accuracies(members, group, labels)["validation"], mb, group)
+              for mb, group in ensembles(members, args.max_mb)]
     scored.sort(key=lambda s: (-s[0], s[1]))
     print(f"{len(scored)} ensembles within {args.max_mb:g} MB; the best:")
     for accuracy, mb, group in scored[:args.top]:
         print(f"{accuracy:.2%}  {mb:4.1f} MB  members {' + '.join(map(str, group))}")
+
+
+def rank_crossdomain(args):
+    from benchmarks.crossdomain import SCORED, load_sets
+    sets = load_sets(argparse.Namespace(fer=args.data, sfew=args.sfew, lfw=args.lfw))
+    sets.pop("lfw-photo")  # not in the score; the detected photos are
+    members = member_probs(args.members, {key: s[0] for key, s in sets.items()})
+    labels = {key: s[1] for key, s in sets.items()}
+
+    def line(row, mb, what):
+        score = np.mean([row[key] for key in SCORED])
+        return f"{score:.2%}  " + "  ".join(f"{row[key]:.1%}" for key in labels) + f"  {mb:4.1f} MB  {what}"
+
+    header = "score   " + "  ".join(f"{key:>5s}" for key in labels)
+    print(f"faces: {', '.join(f'{key} {len(y)}' for key, y in labels.items())}\n{header}")
+    for i, (name, mb, _) in enumerate(members):
+        print(line(accuracies(members, [i], labels), mb, f"member {i}: {name}"))
+    scored = [(accuracies(members, group, labels), mb, group) for mb, group in ensembles(members, args.max_mb)]
+    scored.sort(key=lambda s: (-np.mean([s[0][key] for key in SCORED]), s[1]))
+    print(f"{len(scored)} ensembles within {args.max_mb:g} MB; the best by cross-domain score:\n{header}")
+    for row, mb, group in scored[:args.top]:
+        print(line(row, mb, f"members {' + '.join(map(str, group))}"))
+
+
+def main(argv=None):
+    from benchmarks.crossdomain import SHARED
+    p = make_parser(__doc__, model=False)
+    p.add_argument("--members", type=Path, nargs="+", required=True, help="model files (members or ensembles)")
+    p.add_argument("--max-mb", type=float, default=25.0, help="largest ensemble listed (float32 weights)")
+    p.add_argument("--top", type=int, default=15, help="how many of the best ensembles to list")
+    p.add_argument("--crossdomain", action="store_true", help="rank by the cross-domain score (validation, "
+                   "sfew, lfw and webcam as benchmarks/crossdomain.py builds them; --val-split and --split-seed "
+                   "are train.py's defaults there)")
+    p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew")
+    p.add_argument("--lfw", type=Path, default=SHARED / "crossdomain" / "lfw")
+    args = p.parse_args(argv)
+    (rank_crossdomain if args.crossdomain else rank_validation)(args)
     return 0
 
 
