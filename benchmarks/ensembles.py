@@ -72,16 +72,18 @@ def rank_crossdomain(args):
     members = member_probs(args.members, {key: s[0] for key, s in sets.items()})
     labels = {key: s[1] for key, s in sets.items()}
 
+    def score(row):
+        return float(np.mean([row[key] for key in SCORED]))
+
     def line(row, mb, what):
-        score = np.mean([row[key] for key in SCORED])
-        return f"{score:.2%}  " + "  ".join(f"{row[key]:.1%}" for key in labels) + f"  {mb:4.1f} MB  {what}"
+        return f"{score(row):.2%}  " + "  ".join(f"{row[key]:.1%}" for key in labels) + f"  {mb:4.1f} MB  {what}"
 
     header = "score   " + "  ".join(f"{key:>5s}" for key in labels)
     print(f"faces: {', '.join(f'{key} {len(y)}' for key, y in labels.items())}\n{header}")
     for i, (name, mb, _) in enumerate(members):
         print(line(accuracies(members, [i], labels), mb, f"member {i}: {name}"))
     scored = [(accuracies(members, group, labels), mb, group) for mb, group in ensembles(members, args.max_mb)]
-    scored.sort(key=lambda s: (-np.mean([s[0][key] for key in SCORED]), s[1]))
+    scored.sort(key=lambda s: (-score(s[0]), s[1]))
     print(f"{len(scored)} ensembles within {args.max_mb:g} MB; the best by cross-domain score:\n{header}")
     for row, mb, group in scored[:args.top]:
         print(line(row, mb, f"members {' + '.join(map(str, group))}"))
