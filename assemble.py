@@ -12,7 +12,6 @@ from emojify import preflight
 
 preflight.require(training=True)  # first: a missing package, or Ctrl+C from here on, is one line
 
-import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -20,6 +19,7 @@ from pathlib import Path  # noqa: E402
 from emojify.cli import main_guard, make_parser
 from emojify.config import MODEL_PATH
 from emojify.errors import AppError, ModelError, os_reason
+from emojify.inference import member_spec
 
 
 def parse_args(argv):
@@ -38,17 +38,9 @@ def parse_args(argv):
     return args
 
 
-def member_spec(text):
-    """(path, member index or None) from 'FILE' or 'FILE[i]'; a file whose name ends in [i] is itself."""
-    found = re.fullmatch(r"(.+)\[(\d+)\]", text)
-    if found and not Path(text).exists():
-        return Path(found[1]), int(found[2])
-    return Path(text), None
-
-
 def load_members(specs):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
-    from emojify.inference import indexed_members, load_model, member_name
+    from emojify.inference import indexed_members, load_model, member_name, pick_member
     found, files, keys = [], {}, []
     for path, index in specs:
         if path not in files:
@@ -56,16 +48,7 @@ def load_members(specs):
                 files[path] = load_model(path)
             except ModelError as e:
                 raise ModelError(f"member {path}: {e}") from None
-        members = indexed_members(files[path])
-        single = members[0][0] is None
-        if index is None:
-            picked = members
-        elif single or index >= len(members):
-            has = "is not an ensemble" if single else f"has members 0-{len(members) - 1}"
-            raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
-                           "ensemble's member i.")
-        else:
-            picked = [members[index]]
+        picked = indexed_members(files[path]) if index is None else [(index, pick_member(files[path], path, index))]
         for i, member in picked:
             keys.append((path.resolve(), i))
             found.append((member_name(path, i), member))

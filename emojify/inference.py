@@ -2,6 +2,7 @@
 front-end and script uses. An ensemble (model.build_ensemble) is one model file like any other."""
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from emojify.config import FACE_SIZE, MODEL_PATH, TF_LOG_LEVEL, VIEWS
 from emojify.emotions import EMOTIONS, NUM_CLASSES
-from emojify.errors import ModelError
+from emojify.errors import AppError, ModelError
 from emojify.quiet import quiet_stderr
 
 
@@ -72,6 +73,32 @@ def indexed_members(model):
 def member_name(path, index=None):
     """How a member is named on the command line: FILE, or FILE[i] for member i of an ensemble file."""
     return str(path) if index is None else f"{path}[{index}]"
+
+
+def member_spec(text):
+    """(path, member index or None) from 'FILE' or 'FILE[i]'; a file whose name ends in [i] is itself."""
+    found = re.fullmatch(r"(.+)\[(\d+)\]", str(text))
+    if found and not Path(text).exists():
+        return Path(found[1]), int(found[2])
+    return Path(text), None
+
+
+def pick_member(model, path, index):
+    """The model itself (index None), or its ensemble's member index; AppError when there is none such."""
+    if index is None:
+        return model
+    members = indexed_members(model)
+    if members[0][0] is None or index >= len(members):
+        has = "is not an ensemble" if members[0][0] is None else f"has members 0-{len(members) - 1}"
+        raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
+                       "ensemble's member i.")
+    return members[index][1]
+
+
+def load_member(text):
+    """The model 'FILE' names, or member i of the ensemble 'FILE[i]' names (as assemble.py takes them)."""
+    path, index = member_spec(text)
+    return pick_member(load_model(path), path, index)
 
 
 def folded_inference(model):

@@ -91,3 +91,24 @@ def test_ensembles_count_as_their_members_and_file_i_picks_one(members, ensemble
     faces = np.random.default_rng(1).integers(0, 256, (4, 48, 48), dtype=np.uint8)
     expected = np.mean([EmotionClassifier(load_model(m), views=1)(faces) for m in (members[1], members[0])], axis=0)
     np.testing.assert_allclose(EmotionClassifier(load_model(picked), views=1)(faces), expected, atol=1e-5)
+
+
+def test_train_starts_from_and_learns_from_one_member_of_an_ensemble(members, ensemble, tmp_path):
+    from emojify.inference import load_model
+    data = tmp_path / "data"
+    make_face_folder(data / "train", per_class=12)
+    make_face_folder(data / "test", per_class=3, seed=1)
+    out = tmp_path / "tuned.h5"
+    done = run_script("train.py", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--lr", "1e-4",
+                      "--init-from", f"{ensemble}[1]", "--teacher", f"{ensemble}[0]", "--out", str(out),
+                      "--run-dir", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert "Soft targets from 1 teacher model(s)" in done.stdout
+    assert [w.shape for w in load_model(out).weights] == [w.shape for w in load_model(members[1]).weights]
+    for flag, spec, says in (("--init-from", f"{members[0]}[0]", "is not an ensemble"),
+                             ("--teacher", f"{ensemble}[5]", "has members 0-1"),
+                             ("--init-from", f"{tmp_path / 'no.h5'}[0]", "--init-from: model file")):
+        bad = run_script("train.py", "--data", str(data), "--epochs", "1", "--run-dir", str(tmp_path / "bad"),
+                         "--out", str(tmp_path / "bad.h5"), flag, spec)
+        assert bad.returncode != 0 and says in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
+        assert not (tmp_path / "bad.h5").exists()

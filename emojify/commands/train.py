@@ -61,12 +61,13 @@ def build_parser():
                    help="conv layers per block, comma separated (default: 1 in the first two blocks, 2 in the "
                         "others)")
     p.add_argument("--dropout", type=float, default=0.3)
-    p.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
+    p.add_argument("--init-from", default=None, metavar="MODEL",
                    help="start from this trained model's weights (a second, fine-tuning schedule) instead of "
-                        "random ones; its architecture replaces --widths/--convs/--dropout")
+                        "random ones; its architecture replaces --widths/--convs/--dropout; FILE[i]: member i "
+                        "of an ensemble")
     p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
                    help="trained model whose predictions (4 views averaged) soften the training labels "
-                        "(knowledge distillation); repeat for several")
+                        "(knowledge distillation); repeat for several; FILE[i]: member i of an ensemble")
     p.add_argument("--teacher-weight", type=float, default=0.5,
                    help="share of the teachers' predictions in each training target (the rest: the label)")
     p.add_argument("--seed", type=int, default=1, help="seeds initial weights, shuffling and augmentation")
@@ -190,7 +191,7 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
     """The model to train: the checkpoint on --resume, else a new or --init-from model, compiled."""
     import keras
 
-    from emojify.inference import load_model
+    from emojify.inference import load_member
     from emojify.model import build_model
     if resuming:
         try:
@@ -200,7 +201,7 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
                            "with --fresh.") from None
     if settings.init_from:
         try:
-            model = load_model(settings.init_from)
+            model = load_member(settings.init_from)
         except ModelError as e:
             raise ModelError(f"--init-from: {e}") from None
     else:

@@ -177,9 +177,10 @@ def resolve_run(folder, settings, resume=False, fresh=False, data=None):
                        "with --fresh.")
     if fresh:
         run.clear()
+    from emojify.inference import member_spec
     for flag, path in [("--init-from", settings.init_from)] + [("--teacher", t) for t in settings.teacher]:
-        if path and not Path(path).is_file():
-            raise AppError(f"{flag}: model file {path} not found.")
+        if path and not member_spec(path)[0].is_file():
+            raise AppError(f"{flag}: model file {member_spec(path)[0]} not found.")
     return run, settings
 
 

@@ -43,8 +43,8 @@ def soft_targets(x, y, teachers, weight):
     import numpy as np
 
     from emojify.emotions import NUM_CLASSES
-    from emojify.inference import EmotionClassifier, predict_probs
-    taught = np.mean([predict_probs(EmotionClassifier(t, views=4), x) for t in teachers], axis=0)
+    from emojify.inference import EmotionClassifier, load_member, predict_probs
+    taught = np.mean([predict_probs(EmotionClassifier(load_member(t), views=4), x) for t in teachers], axis=0)
     print(f"The teachers agree with the labels on {np.mean(taught.argmax(1) == y):.1%} of the training images.")
     return (weight * taught + (1 - weight) * np.eye(NUM_CLASSES)[y]).astype(np.float32)
 
