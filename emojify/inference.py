@@ -87,12 +87,12 @@ def pick_member(model, path, index):
     """The model itself (index None), or its ensemble's member index; AppError when there is none such."""
     if index is None:
         return model
-    members = indexed_members(model)
-    if members[0][0] is None or index >= len(members):
-        has = "is not an ensemble" if members[0][0] is None else f"has members 0-{len(members) - 1}"
+    parts = ensemble_members(model)
+    if parts is None or index >= len(parts):
+        has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
         raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
                        "ensemble's member i.")
-    return members[index][1]
+    return parts[index]
 
 
 def load_member(text):

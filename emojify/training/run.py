@@ -178,9 +178,10 @@ def resolve_run(folder, settings, resume=False, fresh=False, data=None):
     if fresh:
         run.clear()
     from emojify.inference import member_spec
-    for flag, path in [("--init-from", settings.init_from)] + [("--teacher", t) for t in settings.teacher]:
-        if path and not member_spec(path)[0].is_file():
-            raise AppError(f"{flag}: model file {member_spec(path)[0]} not found.")
+    for flag, spec in [("--init-from", settings.init_from)] + [("--teacher", t) for t in settings.teacher]:
+        path = member_spec(spec)[0] if spec else None
+        if path and not path.is_file():
+            raise AppError(f"{flag}: model file {path} not found.")
     return run, settings
 
 
