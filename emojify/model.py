@@ -7,7 +7,7 @@ from keras import layers
 from emojify.config import FACE_SIZE
 from emojify.emotions import NUM_CLASSES
 
-__all__ = ["INPUT_SHAPE", "FusedBatchNorm", "build_model", "plain_model", "build_ensemble"]
+__all__ = ["INPUT_SHAPE", "FusedBatchNorm", "build_model", "with_light_norm", "plain_model", "build_ensemble"]
 
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
@@ -68,11 +68,8 @@ def build_model(
     # Rescaling lives in the model so that training and inference always agree.
     model.add(layers.Rescaling(1.0 / 255, name="rescale"))
     if normalize:
-        # One mean and variance per face, over a flattened copy: a LayerNormalization over all three axes
-        # comes back from an .h5 file normalising the single channel alone (axis=-1), which zeroes the face.
-        model.add(layers.Reshape((math.prod(input_shape),), name="light_norm_flat"))
-        model.add(layers.LayerNormalization(axis=-1, center=False, scale=False, epsilon=1e-3, name="light_norm"))
-        model.add(layers.Reshape(input_shape, name="light_norm_face"))
+        for layer in light_norm_layers(input_shape):
+            model.add(layer)
     for b, (width, convs) in enumerate(zip(widths, convs_per_block), start=1):
         for c in range(1, convs + 1):
             model.add(layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{b}_conv{c}"))
@@ -85,6 +82,41 @@ def build_model(
         model.add(layers.Dropout(dropout, name="dropout"))
     model.add(layers.Dense(num_classes, activation="softmax", name="predictions"))
     return model
+
+
+def light_norm_layers(input_shape=INPUT_SHAPE):
+    """Each face standardised to zero mean and unit variance, over a flattened copy: a LayerNormalization over
+    all three axes comes back from an .h5 file normalising the single channel alone (axis=-1), which zeroes
+    the face."""
+    return [layers.Reshape((math.prod(input_shape),), name="light_norm_flat"),
+            layers.LayerNormalization(axis=-1, center=False, scale=False, epsilon=1e-3, name="light_norm"),
+            layers.Reshape(input_shape, name="light_norm_face")]
+
+
+def has_light_norm(model):
+    return any(layer.name == "light_norm" for layer in model.layers)
+
+
+# The brightness and contrast (in 0-255 levels) a face is brought to in front of a model trained without the
+# light normalisation: about a FER-2013 face's, so the trained convolutions see what they learned from; other
+# cameras' faces are darker and flatter (film crops: mean 64, contrast 31).
+LIGHT_MEAN, LIGHT_STD = 128.0, 60.0
+
+
+def with_light_norm(model, mean=LIGHT_MEAN, std=LIGHT_STD):
+    """A copy of a trained Sequential model (weights shared) that first brings each face to one brightness
+    and contrast (mean and std in 0-255 levels), then runs the model's own layers after its rescaling."""
+    if has_light_norm(model):
+        raise ValueError(f"{model.name} already normalises each face's light.")
+    stack = list(model.layers)
+    if not stack or not isinstance(stack[0], layers.Rescaling):
+        raise ValueError(f"{model.name} does not start with a Rescaling layer; received {stack[:1]}.")
+    if not std > 0:
+        raise ValueError(f"std must be above 0; received {std!r}.")
+    shape = tuple(model.input_shape[1:])
+    return keras.Sequential([keras.Input(shape=shape, name="pixels"), *light_norm_layers(shape),
+                             layers.Rescaling(std / 255.0, offset=mean / 255.0, name="light_level"), *stack[1:]],
+                            name=model.name)
 
 
 def plain_model(model, name=None):

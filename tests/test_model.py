@@ -149,3 +149,36 @@ def test_a_normalising_model_comes_back_from_h5_the_same_and_ignores_light(tmp_p
     dim = (faces.astype(np.float32) * 0.5 + 10).astype(np.uint8)  # the same faces in flat, dim light
     np.testing.assert_allclose(EmotionClassifier(loaded, views=1)(dim), expected, atol=0.05)
     assert not np.allclose(expected, expected[:1])  # different faces, different answers
+
+
+def test_a_trained_model_gains_the_light_normalisation_in_front(tmp_path):
+    """with_light_norm (train.py --init-from MODEL --normalize): a face already at LIGHT_MEAN / LIGHT_STD reads as
+    before, a dim flat copy of it reads the same, and the .h5 file, folded inference and LiteRT agree."""
+    import keras
+
+    from emojify.export import export_model
+    from emojify.inference import EmotionClassifier, load_model
+    from emojify.lite import LiteClassifier
+    from emojify.model import LIGHT_MEAN, LIGHT_STD, has_light_norm, plain_model, with_light_norm
+    keras.utils.set_random_seed(5)
+    model = build_model(widths=(8, 16), convs_per_block=1)
+    _trained_looking(model, 5)
+    normed = with_light_norm(model)
+    assert has_light_norm(normed) and not has_light_norm(model)
+    raw = np.random.default_rng(6).normal(0, 1, (6, 48, 48))
+    raw = (raw - raw.mean(axis=(1, 2), keepdims=True)) / raw.std(axis=(1, 2), keepdims=True)
+    faces = (raw * LIGHT_STD + LIGHT_MEAN)[..., None].astype("float32")  # already at the level it brings faces to
+    before = np.asarray(model(faces, training=False))
+    np.testing.assert_allclose(np.asarray(normed(faces, training=False)), before, atol=1e-4)
+    dim = faces * 0.4 + 20  # the same faces, darker and flatter
+    np.testing.assert_allclose(np.asarray(normed(dim, training=False)), before, atol=1e-4)
+    assert not np.allclose(np.asarray(model(dim, training=False)), before, atol=1e-3)  # the plain model is fooled
+    path = tmp_path / "normed.h5"
+    plain_model(normed).save(path)
+    loaded = load_model(path)
+    u8 = np.clip(dim[..., 0], 0, 255).astype(np.uint8)
+    expected = np.asarray(normed(u8[..., None].astype("float32"), training=False))
+    np.testing.assert_allclose(EmotionClassifier(loaded, views=1)(u8), expected, atol=1e-5)
+    np.testing.assert_allclose(LiteClassifier(export_model(path, loaded), views=1)(u8), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="already normalises"):
+        with_light_norm(normed)

@@ -44,14 +44,16 @@ def test_one_epoch_end_to_end(tmp_path):
     # a second schedule starting from those weights (fine-tuning)
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
     again = run_script("train.py", "--data", data, "--epochs", "1", "--out", out2, "--run-dir", run2,
-                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out)
+                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out, "--normalize")
     assert again.returncode == 0, again.stderr
     assert "Soft targets from 1 teacher model(s), weight 0.5." in again.stdout
     assert "The teachers agree with the labels on " in again.stdout
     settings = json.loads((run2 / "run.json").read_text())["settings"]
-    assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)]
+    assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)] and settings["normalize"]
     second = load_model(out2)
-    assert [w.shape for w in second.weights] == [w.shape for w in first.weights]
+    assert [w.shape for w in second.weights] == [w.shape for w in first.weights]  # the light norm has none
+    assert [layer.name for layer in second.layers][:4] == ["light_norm_flat", "light_norm", "light_norm_face",
+                                                          "light_level"]
     for flag in ("--init-from", "--teacher"):
         bad = run_script("train.py", "--data", data, "--run-dir", tmp_path / "run3", flag, tmp_path / "no.h5")
         assert bad.returncode != 0 and f"{flag}: model file" in bad.stderr and bad.stderr.count("\n") == 1

@@ -53,7 +53,7 @@ def build_parser():
                         "resolution, noise, JPEG")
     p.add_argument("--normalize", action="store_true",
                    help="standardise each face's brightness and contrast inside the model (training and "
-                        "inference alike)")
+                        "inference alike); with --init-from, a model trained without it gains it in front")
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of train/ held out (per class) to watch generalisation; 0 disables")
     p.add_argument("--widths", default="32,64,128,256", help="conv widths per block, comma separated")
@@ -116,7 +116,7 @@ def parse_args(argv):
 
 def settings_from(args):
     """The frozen settings of a new run, from the command line."""
-    architecture = dict(widths=None, convs=None, dropout=None, normalize=None) if args.init_from else \
+    architecture = dict(widths=None, convs=None, dropout=None, normalize=args.normalize or None) if args.init_from else \
         dict(widths=tuple(args.widths), convs=tuple(args.convs), dropout=args.dropout, normalize=args.normalize)
     return Settings(
         data=str(args.data or WORK / "data"), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -192,7 +192,7 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
     import keras
 
     from emojify.inference import load_member
-    from emojify.model import build_model
+    from emojify.model import build_model, has_light_norm, with_light_norm
     if resuming:
         try:
             return keras.models.load_model(run.checkpoint)
@@ -204,6 +204,8 @@ def build_or_restore(run, settings, steps_per_epoch, resuming):
             model = load_member(settings.init_from)
         except ModelError as e:
             raise ModelError(f"--init-from: {e}") from None
+        if settings.normalize and not has_light_norm(model):
+            model = with_light_norm(model)
     else:
         model = build_model(widths=settings.widths, convs_per_block=settings.convs,
                             dropout=settings.dropout, normalize=bool(settings.normalize),
