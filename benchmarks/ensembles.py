@@ -7,7 +7,8 @@ An ensemble file counts as its members.
     python -m benchmarks.ensembles ../shared/fer2013 --members model.h5 runs/member8/model.h5
     python -m benchmarks.ensembles ../shared/fer2013 --members runs/member*/model.h5 --max-mb 25 --top 20
     python -m benchmarks.ensembles ../shared/fer2013 --crossdomain --members model.h5 emojify/models/live.h5
-    python -m benchmarks.ensembles ../shared/fer2013 --crossdomain --cache ../runs/probs --min-validation 72.7 --members ...
+    python -m benchmarks.ensembles ../shared/fer2013 --crossdomain --cache ../runs/probs --min-validation 72.7 \\
+        --members model.h5 emojify/models/live.h5 ../runs/ft1cam/model.h5
 """
 import argparse
 import hashlib

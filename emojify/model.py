@@ -94,6 +94,7 @@ def light_norm_layers(input_shape=INPUT_SHAPE):
 
 
 def has_light_norm(model):
+    """Whether model standardises each face's light (build_model's normalize, or with_light_norm)."""
     return any(layer.name == "light_norm" for layer in model.layers)
 
 

@@ -116,8 +116,11 @@ def parse_args(argv):
 
 def settings_from(args):
     """The frozen settings of a new run, from the command line."""
-    architecture = dict(widths=None, convs=None, dropout=None, normalize=args.normalize or None) if args.init_from else \
-        dict(widths=tuple(args.widths), convs=tuple(args.convs), dropout=args.dropout, normalize=args.normalize)
+    if args.init_from:  # its architecture comes with it; --normalize puts the light normalisation in front
+        architecture = dict(widths=None, convs=None, dropout=None, normalize=args.normalize or None)
+    else:
+        architecture = dict(widths=tuple(args.widths), convs=tuple(args.convs), dropout=args.dropout,
+                            normalize=args.normalize)
     return Settings(
         data=str(args.data or WORK / "data"), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, val_split=args.val_split,
