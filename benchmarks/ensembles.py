@@ -181,7 +181,7 @@ def main(argv=None):
                         "one's, less the half point it may lose)")
     p.add_argument("--gate", type=float, metavar="LEVEL", help="with --crossdomain: rank pairs of ensembles, "
                    "faces at least this sharp (mean gradient, gray levels per pixel) read by the first, the "
-                   "others by the second; 130: softer than 99 %% of FER-2013's training faces")
+                   "others by the second; 130 is the 1st percentile of FER-2013's training faces")
     p.add_argument("--cache", type=Path, help="folder keeping each member's probabilities (scored once, read "
                    "back when its weights and the faces are the same)")
     p.add_argument("--sfew", type=Path, default=SHARED / "crossdomain" / "sfew")
