@@ -44,12 +44,14 @@ def test_one_epoch_end_to_end(tmp_path):
     # a second schedule starting from those weights (fine-tuning)
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
     again = run_script("train.py", "--data", data, "--epochs", "1", "--out", out2, "--run-dir", run2,
-                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out, "--normalize")
+                       "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out, "--normalize",
+                       "--camera-aug", "--camera-share", "0.5")
     assert again.returncode == 0, again.stderr
     assert "Soft targets from 1 teacher model(s), weight 0.5." in again.stdout
     assert "The teachers agree with the labels on " in again.stdout
     settings = json.loads((run2 / "run.json").read_text())["settings"]
     assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)] and settings["normalize"]
+    assert settings["camera_aug"] and settings["camera_share"] == 0.5
     second = load_model(out2)
     assert [w.shape for w in second.weights] == [w.shape for w in first.weights]  # the light norm has none
     assert [layer.name for layer in second.layers][:4] == ["light_norm_flat", "light_norm", "light_norm_face",
@@ -167,6 +169,20 @@ def test_mixup_blends_images_and_targets_alike():
     assert (t.max(axis=1) < 0.999).mean() > 0.5  # most targets are blends
 
 
+def test_camera_effects_reach_the_share_of_faces_asked_for():
+    import numpy as np
+    import tensorflow as tf
+
+    from emojify.training import augment
+    faces = tf.constant(np.random.default_rng(2).integers(40, 216, (256, 48, 48, 1)), tf.float32)
+    tf.random.set_seed(1)
+    untouched = [float(np.mean(np.all(augment.random_camera(faces, p=p).numpy() == faces.numpy(), axis=(1, 2, 3))))
+                 for p in (0.0, 0.25, 1.0)]
+    # Six effects, each on a share p of the faces: (1 - p) ** 6 are left as they were.
+    assert untouched[0] == 1.0 and untouched[2] == 0.0
+    assert abs(untouched[1] - 0.75 ** 6) < 0.08
+
+
 def test_impossible_settings_are_refused_before_any_work(tmp_path):
     cases = [(["--lr", "nan"], "--lr takes a learning rate in (0, 1]; received nan"),
              (["--dropout", "1.5"], "--dropout takes a number in [0, 1); received 1.5"),
@@ -174,6 +190,8 @@ def test_impossible_settings_are_refused_before_any_work(tmp_path):
              (["--widths", "16,32", "--convs", "1,2,2"], "--convs needs one entry per block of --widths (2)"),
              (["--limit", "-5"], "--limit takes a number of images (0: all of them); received -5"),
              (["--mixup", "-1"], "--mixup takes a Beta distribution's alpha in [0, 10] (0: off); received -1.0"),
+             (["--camera-share", "0"], "--camera-share takes a share of the faces in (0, 1]; received 0.0"),
+             (["--camera-share", "0.5"], "--camera-share 0.5 sets how often --camera-aug's effects apply: add"),
              (["--out", "model"], "--out must end in .h5 or .keras; received 'model'")]
     for args, message in cases:
         result = run_script("train.py", "--data", tmp_path / "nowhere", *args)

@@ -29,7 +29,9 @@ RANGES = {"lr": (0, 1, "a learning rate in (0, 1]"), "weight_decay": (0, 1, "a n
           "label_smoothing": (0, 0.99, "a number in [0, 1)"),
           "mixup": (0, 10, "a Beta distribution's alpha in [0, 10] (0: off)"),
           "dropout": (0, 0.99, "a number in [0, 1)"),
-          "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)")}
+          "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)"),
+          "camera_share": (0, 1, "a share of the faces in (0, 1]")}
+NOT_ZERO = ("lr", "teacher_weight", "camera_share")
 
 
 def build_parser():
@@ -51,6 +53,8 @@ def build_parser():
     p.add_argument("--camera-aug", action="store_true",
                    help="also augment with what other cameras do to a face: gamma, light gradients, blur, low "
                         "resolution, noise, JPEG")
+    p.add_argument("--camera-share", type=float, default=0.25, metavar="SHARE",
+                   help="with --camera-aug: the share of faces each of those effects is applied to")
     p.add_argument("--normalize", action="store_true",
                    help="standardise each face's brightness and contrast inside the model (training and "
                         "inference alike); with --init-from, a model trained without it gains it in front")
@@ -92,8 +96,10 @@ def parse_args(argv):
             p.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
     for name, (low, high, what) in RANGES.items():
         value = getattr(args, name)
-        if not (math.isfinite(value) and low <= value <= high) or (name in ("lr", "teacher_weight") and value == 0):
+        if not (math.isfinite(value) and low <= value <= high) or (name in NOT_ZERO and value == 0):
             p.error(f"--{name.replace('_', '-')} takes {what}; received {value}")
+    if args.camera_share != p.get_default("camera_share") and not args.camera_aug:
+        p.error(f"--camera-share {args.camera_share:g} sets how often --camera-aug's effects apply: add --camera-aug")
     if args.limit < 0:
         p.error(f"--limit takes a number of images (0: all of them); received {args.limit}")
     try:
@@ -126,7 +132,8 @@ def settings_from(args):
         weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, val_split=args.val_split,
         seed=args.seed, split_seed=args.split_seed, limit=args.limit,
         init_from=str(args.init_from) if args.init_from else None, teacher=tuple(args.teacher),
-        teacher_weight=args.teacher_weight, mixup=args.mixup, camera_aug=args.camera_aug, **architecture)
+        teacher_weight=args.teacher_weight, mixup=args.mixup, camera_aug=args.camera_aug,
+        camera_share=args.camera_share, **architecture)
 
 
 def load_data(settings):
@@ -231,7 +238,8 @@ def main(argv=None):
     import_tensorflow()
     data_seed = seed_random_streams(settings.seed, run.epochs_done if args.resume else 0)
     targets = training_targets(run, settings, x, y, args.resume)
-    train_ds = make_train_dataset(x, targets, settings.batch_size, data_seed, settings.mixup, settings.camera_aug)
+    train_ds = make_train_dataset(x, targets, settings.batch_size, data_seed, settings.mixup,
+                                  settings.camera_share if settings.camera_aug else 0.0)
     val_ds = make_eval_dataset(*val) if val else None
 
     # Model: a new one (or --init-from), or the last checkpoint on --resume.

@@ -37,6 +37,7 @@ class Settings:
     teacher_weight: float = 0.5
     mixup: float = 0.0
     camera_aug: bool = False
+    camera_share: float = 0.25  # runs recorded before it existed used this share
     normalize: bool = False
 
     @classmethod

@@ -2,11 +2,12 @@
 optimizer schedule, seeding and distillation targets."""
 
 
-def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=False):
+def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=0.0):
     """uint8 faces [N, 48, 48] + labels (or [N, classes] target rows) -> shuffled, augmented batches (tf.data).
 
     mixup > 0: each image is blended with another of its batch, and its target the same way, by a weight
-    drawn from Beta(mixup, mixup). camera: also what other cameras do to a face (augment.random_camera)."""
+    drawn from Beta(mixup, mixup). camera > 0: also what other cameras do to a face (augment.random_camera),
+    each effect on this share of the faces."""
     import tensorflow as tf
 
     from emojify.training import augment
