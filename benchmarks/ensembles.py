@@ -147,12 +147,12 @@ def rank_crossdomain(args):
     print(f"faces: {', '.join(f'{key} {len(y)}' for key, y in labels.items())}\n{header}")
     for i, (name, mb, _) in enumerate(members):
         print(line(accuracies(members, [i], labels), mb, f"member {i}: {name}"))
+    floor = f" and {args.min_validation:g} % validation" if args.min_validation else ""
     if args.gate is not None:
         sharp = {key: sharpness(s[0]) >= args.gate for key, s in sets.items()}
         print("sharp faces (read by the first ensemble of a pair): " + ", ".join(
             f"{key} {int(sharp[key].sum())} of {len(sharp[key])}" for key in labels))
         pairs = gated_pairs(members, labels, sharp, args.max_mb, SCORED, args.min_validation / 100, args.top)
-        floor = f" and {args.min_validation:g} % validation" if args.min_validation else ""
         print(f"the best pairs within {args.max_mb:g} MB together{floor}, by cross-domain score:\n{header}")
         for _, row, mb, hard, soft in pairs:
             print(line(row, mb, f"sharp: members {' + '.join(map(str, hard))}; "
@@ -161,7 +161,6 @@ def rank_crossdomain(args):
     scored = [(accuracies(members, group, labels), mb, group) for mb, group in ensembles(members, args.max_mb)]
     scored = [s for s in scored if s[0]["validation"] >= args.min_validation / 100]
     scored.sort(key=lambda s: (-score(s[0]), s[1]))
-    floor = f" and {args.min_validation:g} % validation" if args.min_validation else ""
     print(f"{len(scored)} ensembles within {args.max_mb:g} MB{floor}; the best by cross-domain score:\n{header}")
     for row, mb, group in scored[:args.top]:
         print(line(row, mb, f"members {' + '.join(map(str, group))}"))
