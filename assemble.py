@@ -3,10 +3,14 @@
     python assemble.py runs/member1/model.h5 runs/member2/model.h5 runs/member3/model.h5 --out model.h5
     python assemble.py runs/*/model.h5 --data ../shared/fer2013 --out model.h5   # also score each on validation
     python assemble.py "model.h5[0]" "model.h5[2]" runs/member8/model.h5 --out runs/new.h5
+    python assemble.py "model.h5[0]" "model.h5[1]" --soft emojify/models/live.h5 runs/ft1/model.h5 --out runs/new.h5
 
 The members come from train.py runs with different --seed and the same --split-seed. An ensemble file counts as
 all its members, FILE[i] as its member i (from 0, as benchmarks/ensembles.py lists them). With --data, each
 member and the ensemble are scored (4 views) on the validation images train.py held out, never on test/.
+
+With --soft, the file reads each face by its sharpness (model.build_gated): faces at least --gate sharp, as
+FER-2013's are, by the MODELs' average, softer faces (other cameras, film, photos of people) by the --soft ones'.
 """
 from emojify import preflight
 
@@ -17,7 +21,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from emojify.cli import main_guard, make_parser
-from emojify.config import MODEL_PATH
+from emojify.config import MODEL_PATH, SHARP_LEVEL
 from emojify.errors import AppError, ModelError, os_reason
 from emojify.inference import member_spec
 
@@ -26,6 +30,11 @@ def parse_args(argv):
     p = make_parser(__doc__)
     p.add_argument("members", nargs="+", type=member_spec, metavar="MODEL",
                    help="trained model files, ensembles, or FILE[i] for member i of an ensemble")
+    p.add_argument("--soft", nargs="+", type=member_spec, default=[], metavar="MODEL",
+                   help="models for the faces softer than --gate (the MODELs read the sharp ones)")
+    p.add_argument("--gate", type=float, metavar="LEVEL",
+                   help="with --soft: the sharpness (mean Sobel gradient, dataset.sharpness) from which a face "
+                        f"is read by the MODELs (default: {SHARP_LEVEL:g}, about FER-2013's 1st percentile)")
     p.add_argument("--out", type=Path, default=MODEL_PATH, help="where to save the ensemble (.h5)")
     p.add_argument("--data", type=Path, help="FER-2013 folder whose train/ validation split scores the models")
     p.add_argument("--val-split", type=float, default=0.1, help="as train.py")
@@ -33,12 +42,17 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.out.suffix != ".h5":
         p.error(f"--out must end in .h5; received {str(args.out)!r}")
-    if args.out.resolve() in {path.resolve() for path, _ in args.members}:
+    if args.gate is not None and not args.soft:
+        p.error("--gate is the sharpness that splits the MODELs from the --soft ones: add --soft MODEL")
+    args.gate = SHARP_LEVEL if args.gate is None else args.gate
+    if not args.gate > 0:
+        p.error(f"--gate must be above 0; received {args.gate:g}")
+    if args.out.resolve() in {path.resolve() for path, _ in args.members + args.soft}:
         p.error(f"--out {args.out} is one of the members; write the ensemble to another file")
     return args
 
 
-def load_members(specs):
+def load_members(specs, least=2):
     """[(name, model)]: each spec's model, an ensemble's members, or the one member a spec picks."""
     from emojify.inference import indexed_members, load_model, member_name, pick_member
     found, files, keys = [], {}, []
@@ -54,21 +68,22 @@ def load_members(specs):
             found.append((member_name(path, i), member))
     if len(set(keys)) != len(keys):
         raise AppError("a member is named twice (an ensemble counts as all its members); pass each model once.")
-    if len(found) < 2:
+    if len(found) < least:
         raise AppError(f"an ensemble needs two or more member models; received {len(found)}.")
     return found
 
 
-def validation_scores(models, args):
-    """Validation accuracy (4 views) of each model, and of their average: (list, ensemble)."""
+def validation_scores(models, built, args):
+    """Validation accuracy (4 views) of each model, and of the model built of them: (list, built's, faces)."""
     import numpy as np
 
     from emojify import dataset
     from emojify.inference import EmotionClassifier, predict_probs
     x, y = dataset.validation_faces(args.data / "train", args.val_split, args.split_seed)
-    probs = [predict_probs(EmotionClassifier(m, views=4), x) for m in models]
-    singles = [float(np.mean(p.argmax(1) == y)) for p in probs]
-    return singles, float(np.mean(np.mean(probs, axis=0).argmax(1) == y)), len(y)
+
+    def accuracy(model):
+        return float(np.mean(predict_probs(EmotionClassifier(model, views=4), x).argmax(1) == y))
+    return [accuracy(m) for m in models], accuracy(built), len(y)
 
 
 @main_guard
@@ -77,11 +92,17 @@ def main(argv=None):
     started = time.perf_counter()
     from emojify.inference import import_tensorflow
     import_tensorflow()
-    from emojify.model import build_ensemble
-    names, models = zip(*load_members(args.members))
-    ensemble = build_ensemble(models)
+    from emojify.model import build_ensemble, build_gated
+    sharp = load_members(args.members, least=1 if args.soft else 2)
+    soft = load_members(args.soft, least=1) if args.soft else []
+    names, models = zip(*(sharp + soft))
+    if soft:
+        ensemble = build_gated([m for _, m in sharp], [m for _, m in soft], args.gate)
+        what = f"faces at least {args.gate:g} sharp read by {len(sharp)}, softer ones by {len(soft)} of them"
+    else:
+        ensemble, what = build_ensemble(models), "averaged"
     if args.data:
-        singles, together, n = validation_scores(models, args)
+        singles, together, n = validation_scores(models, ensemble, args)
         for name, score in zip(names, singles):
             print(f"validation accuracy {score:.2%}  {name}")
         print(f"validation accuracy {together:.2%}  the ensemble ({n} held-out images, 4 views)")
@@ -96,7 +117,7 @@ def main(argv=None):
         print(f"The previous {args.out.name} is kept as {backup}.")
     size = args.out.stat().st_size / 1e6
     params = ensemble.count_params()
-    print(f"Saved {args.out} and its LiteRT export: {len(models)} members, {params:,} parameters, {size:.1f} MB, "
+    print(f"Saved {args.out} and its LiteRT export: {len(models)} members ({what}), {params:,} parameters, {size:.1f} MB, "
           f"in {time.perf_counter() - started:.0f} s.")
     return 0
 

@@ -64,9 +64,26 @@ def ensemble_members(model):
     return layers[1:-1]
 
 
+def gated_sides(model):
+    """([sharp members], [soft members], level) of a model read by sharpness (model.build_gated), else None."""
+    import keras
+    names = {layer.name for layer in model.layers}
+    if not {"gate", "sharpness_sobel"} <= names:
+        return None
+    sides = {"sharp": [], "soft": []}
+    for layer in model.layers:
+        found = re.fullmatch(r"(sharp|soft)\d+", layer.name)
+        if found and isinstance(layer, keras.Model):
+            sides[found[1]].append(layer)
+    kernel, bias = model.get_layer("gate").get_weights()
+    return sides["sharp"], sides["soft"], float(-bias[0] / kernel[0, 0])
+
+
 def indexed_members(model):
-    """[(i, member)] for an ensemble's members, [(None, model)] for a single model."""
-    parts = ensemble_members(model)
+    """[(i, member)] for an ensemble's members (a model read by sharpness: its sharp side's, then its soft
+    side's), [(None, model)] for a single model."""
+    gated = gated_sides(model)
+    parts = ensemble_members(model) if gated is None else gated[0] + gated[1]
     return [(None, model)] if parts is None else list(enumerate(parts))
 
 
@@ -87,7 +104,7 @@ def pick_member(model, path, index):
     """The model itself (index None), or its ensemble's member index; AppError when there is none such."""
     if index is None:
         return model
-    parts = ensemble_members(model)
+    parts = [m for i, m in indexed_members(model) if i is not None] or None
     if parts is None or index >= len(parts):
         has = "is not an ensemble" if parts is None else f"has members 0-{len(parts) - 1}"
         raise AppError(f"{member_name(path, index)}: {path} {has}; pass FILE for a single model, FILE[i] for an "
@@ -112,6 +129,9 @@ def folded_inference(model):
     for anything else it returns None and the Keras model is called as it is.
     """
     tf = import_tensorflow()
+    gated = gated_sides(model)
+    if gated is not None:
+        return _folded_gated(model, gated, tf)
     members = ensemble_members(model)
     if members is not None:
         runs = [folded_inference(m) for m in members]
@@ -120,6 +140,23 @@ def folded_inference(model):
         return lambda x: tf.add_n([run(x) for run in runs]) / len(runs)
     steps = _folded_steps(model, tf)
     return None if steps is None else (lambda x: _run_steps(steps, x, tf))
+
+
+def _folded_gated(model, gated, tf):
+    """folded_inference of a model read by sharpness: each side's members folded, the gate's own layers."""
+    sides = [[folded_inference(m) for m in members] for members in gated[:2]]
+    if any(run is None for runs in sides for run in runs):
+        return None
+    gate = [model.get_layer(name) for name in
+            ("sharpness_sobel", "sharpness_abs", "sharpness_inner", "sharpness_mean", "gate", "gate_step")]
+
+    def run(x):
+        sharp, soft = (tf.add_n([r(x) for r in runs]) / len(runs) for runs in sides)
+        step = x
+        for layer in gate:
+            step = layer(step)
+        return soft + step * (sharp - soft)
+    return run
 
 
 def _folded_steps(model, tf):

@@ -4,10 +4,11 @@ import math
 import keras
 from keras import layers
 
-from emojify.config import FACE_SIZE
+from emojify.config import FACE_SIZE, SHARP_LEVEL
 from emojify.emotions import NUM_CLASSES
 
-__all__ = ["INPUT_SHAPE", "FusedBatchNorm", "build_model", "with_light_norm", "plain_model", "build_ensemble"]
+__all__ = ["INPUT_SHAPE", "FusedBatchNorm", "build_model", "with_light_norm", "plain_model", "build_ensemble",
+           "build_gated"]
 
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
@@ -148,3 +149,49 @@ def build_ensemble(members, name="emojify_ensemble"):
     for i, member in enumerate(members, start=1):
         outputs.append(plain_model(member, name=f"member{i}")(pixels))
     return keras.Model(pixels, layers.Average(name="mean")(outputs), name=name)
+
+
+GATE_STEEPNESS = 1000.0  # the gate goes from the softer side to the sharp one within 1/1000 of a gray level
+
+
+def _side(models, role, pixels):
+    """The average reading of a role's models (plain copies named ROLE1, ROLE2, ...; one model: its reading)."""
+    outputs = [plain_model(m, name=f"{role}{i}")(pixels) for i, m in enumerate(models, start=1)]
+    return outputs[0] if len(outputs) == 1 else layers.Average(name=f"{role}_mean")(outputs)
+
+
+def build_gated(sharp, soft, level=SHARP_LEVEL, name="emojify_gated"):
+    """One model that reads each face with one of two models (or ensembles, given as lists) by its sharpness:
+    `sharp` where the face is at least `level` sharp, `soft` where it is softer (other cameras, film, photos).
+
+    The sharpness is dataset.sharpness's, taken inside the model on the face it is handed: a Sobel filter's
+    |x| + |y| averaged over the face less a 4-pixel border. Standard layers only, so the file loads with Keras'
+    safe defaults and converts to LiteRT like any other model.
+    """
+    import numpy as np
+    sharp, soft = list(sharp), list(soft)
+    if not sharp or not soft:
+        raise ValueError(f"both sides need at least one model; received {len(sharp)} sharp and {len(soft)} soft.")
+    if not level > 0:
+        raise ValueError(f"level must be above 0; received {level!r}.")
+    shapes = {(tuple(m.input_shape[1:]), tuple(m.output_shape[1:])) for m in sharp + soft}
+    if len(shapes) != 1:
+        raise ValueError(f"every model must take and give the same shapes; received {sorted(shapes)}.")
+    (shape_in, (classes,)), = shapes
+    pixels = keras.Input(shape=shape_in, name="pixels")
+    sharp_p, soft_p = _side(sharp, "sharp", pixels), _side(soft, "soft", pixels)
+
+    sobel = layers.Conv2D(4, 3, use_bias=False, trainable=False, name="sharpness_sobel")
+    gradient = layers.ReLU(name="sharpness_abs")(sobel(pixels))  # channels +x, -x, +y, -y: |x| + |y| in sum
+    inner = layers.Cropping2D(3, name="sharpness_inner")(gradient)  # valid conv already lost 1 pixel a side
+    mean = layers.GlobalAveragePooling2D(name="sharpness_mean")(inner)
+    gate = layers.Dense(classes, trainable=False, name="gate")
+    step = layers.ReLU(max_value=1.0, name="gate_step")(gate(mean))  # 1: sharp, 0: softer, the same in each class
+    x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+    sobel.set_weights([np.stack([x, -x, x.T, -x.T], axis=-1)[:, :, None, :]])
+    gate.set_weights([np.full((4, classes), GATE_STEEPNESS, np.float32),
+                      np.full(classes, -GATE_STEEPNESS * level, np.float32)])
+
+    difference = layers.Subtract(name="sharp_minus_soft")([sharp_p, soft_p])
+    picked = layers.Multiply(name="sharp_share")([step, difference])
+    return keras.Model(pixels, layers.Add(name="read")([soft_p, picked]), name=name)

@@ -66,6 +66,9 @@ def test_bad_members_are_one_line_and_nothing_is_written(members, ensemble, tmp_
         ([str(members[0]), str(members[0])], "named twice"),
         ([str(members[0]), str(tmp_path / "missing.h5")], "missing.h5 not found"),
         ([str(members[0]), str(members[1]), "--out", str(members[1])], "is one of the members"),
+        ([str(members[0]), "--soft", str(members[1]), "--out", str(members[1])], "is one of the members"),
+        ([str(members[0]), str(members[1]), "--gate", "150"], "add --soft MODEL"),
+        ([str(members[0]), "--soft", str(members[1]), "--gate", "0"], "--gate must be above 0"),
     ]
     for args, message in cases:
         done = run_script("assemble.py", *args, *([] if "--out" in args else ["--out", str(out)]))
@@ -112,3 +115,33 @@ def test_train_starts_from_and_learns_from_one_member_of_an_ensemble(members, en
                          "--out", str(tmp_path / "bad.h5"), flag, spec)
         assert bad.returncode != 0 and says in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
         assert not (tmp_path / "bad.h5").exists()
+
+
+def test_soft_members_read_the_soft_faces_and_the_file_runs_on_both_back_ends(members, ensemble, tmp_path):
+    import cv2
+
+    from emojify.dataset import sharpness
+    from emojify.inference import EmotionClassifier, indexed_members, load_model
+    from emojify.lite import LiteClassifier
+    data = make_face_folder(tmp_path / "fer" / "train", per_class=10).parent
+    out = tmp_path / "gated.h5"
+    done = run_script("assemble.py", f"{ensemble}[0]", f"{ensemble}[1]", "--soft", str(members[1]),
+                      "--gate", "100", "--data", str(data), "--out", str(out))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "3 members (faces at least 100 sharp read by 2, softer ones by 1 of them)" in done.stdout
+    assert "the ensemble (7 held-out images, 4 views)" in done.stdout
+    gated = load_model(out)
+    assert [m.name for _, m in indexed_members(gated)] == ["sharp1", "sharp2", "soft1"]
+
+    rng = np.random.default_rng(3)
+    sharp = rng.integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    faces = np.concatenate([sharp, np.stack([cv2.GaussianBlur(f, (0, 0), 3) for f in sharp])])
+    assert (sharpness(faces[:4]) >= 100).all() and (sharpness(faces[4:]) < 100).all()
+    read = {m: EmotionClassifier(load_model(m), views=4)(faces) for m in members}
+    expected = np.concatenate([(read[members[0]][:4] + read[members[1]][:4]) / 2, read[members[1]][4:]])
+    np.testing.assert_allclose(EmotionClassifier(gated, views=4)(faces), expected, atol=1e-5)
+    np.testing.assert_allclose(LiteClassifier(out.with_suffix(".tflite"), views=4)(faces), expected, atol=1e-5)
+
+    picked = tmp_path / "picked.h5"
+    done = run_script("assemble.py", f"{out}[2]", f"{out}[0]", "--out", str(picked))
+    assert done.returncode == 0 and "2 members" in done.stdout, done.stderr

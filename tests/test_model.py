@@ -182,3 +182,53 @@ def test_a_trained_model_gains_the_light_normalisation_in_front(tmp_path):
     np.testing.assert_allclose(LiteClassifier(export_model(path, loaded), views=1)(u8), expected, atol=1e-5)
     with pytest.raises(ValueError, match="already normalises"):
         with_light_norm(normed)
+
+
+def _faces_sharp_and_soft(seed):
+    """Faces as sharp as FER-2013's (fine detail, full contrast) and the same faces blurred and flattened."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    sharp = [cv2.resize(rng.integers(0, 256, (24, 24)).astype(np.uint8), (48, 48), interpolation=cv2.INTER_NEAREST)
+             for _ in range(3)]
+    soft = [(cv2.GaussianBlur(f, (0, 0), 2.0) * 0.5 + 60).astype(np.uint8) for f in sharp]
+    return np.stack(sharp + soft)
+
+
+def test_a_gated_model_reads_sharp_faces_with_one_side_and_soft_ones_with_the_other(tmp_path):
+    import keras
+
+    from emojify.config import SHARP_LEVEL
+    from emojify.dataset import sharpness
+    from emojify.inference import EmotionClassifier, folded_inference, indexed_members, load_model
+    from emojify.model import build_gated
+    keras.utils.set_random_seed(9)
+    sharp = [_trained_looking(build_model(widths=(8, 16), convs_per_block=1), 9),
+             _trained_looking(build_model(widths=(8, 16, 16), convs_per_block=1), 10)]
+    soft = [_trained_looking(build_model(widths=(8, 16), convs_per_block=1, normalize=True), 11)]
+    path = tmp_path / "gated.h5"
+    build_gated(sharp, soft).save(path)
+    gated = load_model(path)
+    assert [(i, m.name) for i, m in indexed_members(gated)] == [(0, "sharp1"), (1, "sharp2"), (2, "soft1")]
+
+    faces = _faces_sharp_and_soft(12)
+    level = sharpness(faces)
+    assert (level[:3] >= SHARP_LEVEL).all() and (level[3:] < SHARP_LEVEL).all()
+    x = faces[..., None].astype("float32")
+    by_side = [np.mean([np.asarray(m(x)) for m in side], axis=0) for side in (sharp, soft)]
+    expected = np.where((level >= SHARP_LEVEL)[:, None], *by_side)
+    np.testing.assert_allclose(np.asarray(gated(x)), expected, atol=1e-5)
+    assert folded_inference(gated) is not None
+    np.testing.assert_allclose(EmotionClassifier(gated, views=1)(faces), expected, atol=1e-5)
+    measured = keras.Model(gated.input, gated.get_layer("sharpness_mean").output)(x)
+    np.testing.assert_allclose(np.sum(measured, axis=1), level, rtol=1e-5)  # the model's measure is the dataset's
+
+
+@pytest.mark.parametrize("sides, level, message", [(("one", ""), 160, "received 1 sharp and 0 soft"),
+                                                    (("one", "one"), 0, "received 0"),
+                                                    (("one", "five"), 160, "same shapes")])
+def test_gated_arguments_say_what_was_received(sides, level, message):
+    from emojify.model import build_gated
+    made = {"": [], "one": [build_model(widths=(8,), convs_per_block=1)],
+            "five": [build_model(widths=(8,), convs_per_block=1, num_classes=5)]}
+    with pytest.raises(ValueError, match=message):
+        build_gated(made[sides[0]], made[sides[1]], level)
