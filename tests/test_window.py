@@ -279,7 +279,7 @@ def test_r_records_a_video_and_a_log_whose_faces_match_it(window, long_video, tm
     assert w.view().recording
     assert w.pump(5, until=lambda: w.view().rec.startswith("\u25cf REC 0:0"))
     w.pump(3.0)
-    seconds = w.app.recording.recorder.seconds  # the recorder's own clock, to compare the video with
+    recorder = w.app.recording.recorder
     w.press("R")
     # Finishing decodes the video again to check it: over 30 s once in the whole suite on 2 cores (it did finish).
     assert w.pump(120, until=lambda: not w.view().finishing and w.view().record_label == "Record")
@@ -295,9 +295,12 @@ def test_r_records_a_video_and_a_log_whose_faces_match_it(window, long_video, tm
         if not ok:
             break
         frames.append(frame)
-    assert abs(len(frames) - seconds * 30) <= 0.1 * seconds * 30, (len(frames), seconds)
     records = [json.loads(line) for line in video.with_suffix(".jsonl").read_text().splitlines()]
-    assert len(records) >= seconds * 15 and {r["face_id"] for r in records} == {1}
+    assert len(records) >= 0.9 * recorder.received and {r["face_id"] for r in records} == {1}
+    # The video keeps the pictures' capture clock (30 fps, a picture repeated while the next is late), however
+    # fast this machine processed them: its length is the last logged picture's time.
+    assert records[-1]["time"] > 1.0
+    assert abs(len(frames) - (round(records[-1]["time"] * 30) + 1)) <= 2, (len(frames), records[-1]["time"])
     for record in records[5::20]:  # the box of each logged face is drawn in that frame of the video
         x, y, bw, bh = record["box"]
         frame = frames[record["frame"]]
