@@ -1,4 +1,5 @@
 """The real Tk window under Xvfb, fed by a video file, driven with xdotool key presses."""
+import gc
 import os
 import re
 import shutil
@@ -182,6 +183,8 @@ def test_close_button_stops_threads_and_releases_the_source(display, face_video,
     assert not session.source.cap.isOpened()  # the video (or camera) was released
     with pytest.raises(tk.TclError):
         root.winfo_exists()  # the window is gone
+    del app, session, root
+    gc.collect()  # here, on the Tk thread: not later on another test's worker threads (Picture.release)
 
 
 @pytest.mark.parametrize("sig, delays", [(signal.SIGINT, [0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.4, 2.8, 3.2, 3.6]),

@@ -1,10 +1,13 @@
 """The window as a desktop app: the real Tk window on Xvfb, in this process so its widgets can be read,
 driven by real key events (xdotool) while it plays real videos through the live session."""
+import gc
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 import pytest
@@ -76,6 +79,8 @@ class Window:
             if until is not None and until():
                 return True
             time.sleep(0.005)
+        if until is not None:  # a wait that failed: where the session's threads stood, in the test's report
+            print_thread_stacks()
         return until is None
 
     def xdotool(self, *args):
@@ -97,6 +102,13 @@ class Window:
             self.app.close()
 
 
+def print_thread_stacks():
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        if ident != threading.get_ident():
+            print(f"--- thread {names.get(ident, ident)}:\n" + "".join(traceback.format_stack(frame)[-6:]))
+
+
 @pytest.fixture
 def window(display, model, tmp_path, monkeypatch):
     opened = []
@@ -108,6 +120,9 @@ def window(display, model, tmp_path, monkeypatch):
     yield open_window
     for w in opened:
         w.close()
+    # What the closed window left is collected here, on the Tk thread, not on the next window's workers.
+    opened.clear()
+    gc.collect()
 
 
 def picture_size(w):
@@ -153,8 +168,9 @@ def test_keys_work_in_either_case_and_snapshots_are_pngs(window, long_video, tmp
         w.press(key)
         emoji = not emoji
         assert w.view().emoji_on_faces is emoji and w.view().emoji_checked is emoji
-    w.press("e")  # on, for the snapshots
-    w.pump(0.3)
+    shown = w.view().frames_shown
+    w.press("e")  # on, for the snapshots: taken once frames drawn after the key are on screen
+    assert w.pump(10, until=lambda: w.view().frames_shown >= shown + 3)
     w.press("s", "S")
     shots = sorted((tmp_path / "pictures").glob("emojify-*.png"))
     assert len(shots) == 2
@@ -232,6 +248,24 @@ def test_end_of_video_offers_replay(window, face_video):
     assert w.pump(10, until=lambda: w.view().state is State.RUNNING)
     assert w.pump(10, until=lambda: w.view().frames_shown > shown + 5)
     assert w.view().banner == ""
+
+
+def test_closing_leaves_no_picture_of_the_window_for_another_thread_to_delete(window, long_video):
+    # A Tk object collected on a worker thread stalls it a second where no Tk main loop runs (Picture.release).
+    import tkinter as tk
+
+    from PIL import ImageTk
+    w = window(str(long_video))
+    assert w.pump(until=lambda: w.view().frames_shown >= 3)
+    w.press("t")  # the summary window has a picture too
+    assert w.view().summary_open
+    interp = w.root.tk
+    w.press("Q")
+    assert w.app.closed
+    gc.collect()
+    left = [o for o in gc.get_objects() if isinstance(o, tk.Variable) and o._tk is interp or
+            isinstance(o, ImageTk.PhotoImage) and getattr(getattr(o, "_PhotoImage__photo", None), "tk", None) is interp]
+    assert left == []
 
 
 def test_fps_readout_is_the_files_frame_rate_and_the_summary_agrees(window, long_video):
@@ -427,7 +461,7 @@ def test_copy_emoji_copies_the_face_of_the_last_second_when_the_detector_misses_
     from emojify.window.panel import Panel
     from emojify.emotions import EMOJI_CHARS, EMOTIONS
     monkeypatch.setenv("DISPLAY", display)
-    root = tk.Tk()
+    root, panel = tk.Tk(), None
     try:
         panel, said = Panel(root, "#dcdad5", 60.0), []
         panel.set_emojis(load_emojis(size=64))
@@ -440,4 +474,6 @@ def test_copy_emoji_copies_the_face_of_the_last_second_when_the_detector_misses_
         panel.copy_emoji(root, said.append, now=12.0)  # gone for more than a second: no face any more
         assert said[-1] == "no face in view: nothing to copy"
     finally:
+        if panel is not None:
+            panel.release()  # on this thread, before its window goes (Picture.release says why)
         root.destroy()

@@ -35,6 +35,14 @@ class Controls:
         self._bind_keys()
         self.fill_cameras(None)
 
+    def release(self):
+        """Drop the Tk variables, the tooltips' too, on the Tk thread (Picture.release says why)."""
+        self.mirror_var = self.emoji_var = self.fullscreen_var = self.camera_var = None
+        for tooltip in self.tooltips:
+            tooltip.destroy()
+            tooltip.msg_var = None
+        self.tooltips = []
+
     def _build_menu(self):
         c = self.commands
         menu = tk.Menu(self.root)
@@ -99,9 +107,10 @@ class Controls:
                 (full, "Fill the screen; Escape leaves (F11)"),
                 (quit_button, "Close Emojify (Q)")]
         self.tools = [w for w, _ in tips[:2]] + [mirror, emoji] + [w for w, _ in tips[2:5]] + [full, quit_button]
-        for widget, tip in tips:
+        self.tooltips = [ToolTip(widget, msg=tip, delay=0.5) for widget, tip in tips]
+        for tooltip in self.tooltips:
             # A titled tooltip, so that tools looking for the "Emojify" window never find a tooltip instead.
-            ToolTip(widget, msg=tip, delay=0.5).wm_title("Emojify tooltip")
+            tooltip.wm_title("Emojify tooltip")
         self.rows, self.row_frames = None, []
         bar.bind("<Configure>", lambda e: self._flow(e.width))
         self._flow(10_000)

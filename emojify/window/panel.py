@@ -101,6 +101,10 @@ class Panel:
         self.photos = {e: ImageTk.PhotoImage(image.resize((px, px), Image.LANCZOS)) for e, image in self.sources.items()}
         self.emoji.configure(image=self.photos[self.shown or NO_FACE])
 
+    def release(self):
+        """Drop the PhotoImages on the Tk thread (Picture.release says why)."""
+        self.photos = {}
+
     def copy_emoji(self, root, say, now):
         """Ctrl+C: the emoji's character to the clipboard, to paste into a chat: the one shown, or the last one
         shown in the second before (a face the detector missed for a frame or two is still in view)."""

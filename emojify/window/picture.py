@@ -69,6 +69,12 @@ class Picture:
         else:
             self.photo.paste(image)  # reusing the PhotoImage is much cheaper than a new one per frame
 
+    def release(self):
+        """Drop the PhotoImages now, on the Tk thread (closing, before the root is destroyed). Left to the garbage
+        collector, a Tk object may be deleted on a worker thread, which then waits for a Tk main loop: a second
+        for each object where none runs (a program that pumps Tk itself, or has closed its window)."""
+        self.photo = None
+
     def text(self, item):
         return self.canvas.itemcget(getattr(self, item), "text")
 
