@@ -33,7 +33,7 @@ def parse_args(argv):
     p.add_argument("--soft", nargs="+", type=member_spec, default=[], metavar="MODEL",
                    help="models for the faces softer than --gate (the MODELs read the sharp ones)")
     p.add_argument("--gate", type=float, metavar="LEVEL",
-                   help="with --soft: the sharpness (mean Sobel gradient, dataset.sharpness) from which a face "
+                   help="with --soft: the sharpness (mean Sobel gradient, detect.sharpness) from which a face "
                         f"is read by the MODELs (default: {SHARP_LEVEL:g}, about FER-2013's 1st percentile)")
     p.add_argument("--out", type=Path, default=MODEL_PATH, help="where to save the ensemble (.h5)")
     p.add_argument("--data", type=Path, help="FER-2013 folder whose train/ validation split scores the models")

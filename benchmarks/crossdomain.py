@@ -3,6 +3,7 @@
     python -m benchmarks.crossdomain model.h5
     python -m benchmarks.crossdomain model.h5 ../runs/member9/model.h5 --views 1
     python -m benchmarks.crossdomain model.h5@1.4 model.h5    # the same model, framed as version 1.4 did and as now
+    python -m benchmarks.crossdomain model.h5@fer model.h5    # every detected face framed as FER-2013's, and as now
 
 Sets (the same faces for every model in the run):
   validation  the FER-2013 faces train.py holds out of train/ (never test/)
@@ -14,8 +15,10 @@ Sets (the same faces for every model in the run):
               detector and crop
 Per set: accuracy and mean per-class recall over the faces found (lfw leaves fear, 21 faces, out of its mean),
 and how many faces the detector found. The cross-domain score is the mean accuracy over sfew, lfw and webcam.
-MODEL@1.4 scores a model on faces framed as version 1.4 framed them (whole crops squashed to a square, the
-detector's box framed by its 1.4 constants), for a comparison with what was shipped then in the same run.
+Detected faces are framed as predict.py and the window frame them (detect.frame_faces: as FER-2013's, the
+softer ones with more margin). MODEL@fer frames every detected face as FER-2013's (as before soft faces were
+given more margin); MODEL@1.4 frames faces as version 1.4 did (whole crops squashed to a square, the
+detector's box framed by its 1.4 constants): for a comparison with what was shipped then, in the same run.
 """
 import argparse
 import sys
@@ -39,12 +42,17 @@ def squashed(image, size=48):
 
 
 def framings():
-    """{name: (whole crop -> 48x48 face, detector box -> crop box)}: today's, and version 1.4's."""
+    """{name: (whole crop -> 48x48 face, (gray picture, detector box) -> 48x48 face)}: today's; "fer", every
+    detected face framed as FER-2013's (before soft faces were given more margin); and version 1.4's."""
     from functools import partial
 
     from emojify.dataset import to_face_array
-    from emojify.detect import fer_box
-    return {"": (to_face_array, fer_box), "1.4": (squashed, partial(fer_box, left=0.016, top=0.021, width=0.958))}
+    from emojify.detect import crop_faces, fer_box, frame_faces
+
+    def boxed(frame_box):
+        return lambda gray, box: crop_faces(gray, [frame_box(box)])[0]
+    return {"": (to_face_array, lambda gray, box: frame_faces(gray, [box])[0]), "fer": (to_face_array, boxed(fer_box)),
+            "1.4": (squashed, boxed(partial(fer_box, left=0.016, top=0.021, width=0.958)))}
 
 
 def webcam_frames(faces, seed=0, size=(640, 480)):
@@ -75,17 +83,18 @@ def webcam_frames(faces, seed=0, size=(640, 480)):
         yield cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
 
 
-def webcam_set(faces, labels, frame_box):
-    """(crops, labels, frames without a face) of the validation faces seen as webcam frames."""
-    from emojify.detect import FaceDetector, crop_faces
+def webcam_set(faces, labels, frame):
+    """(crops, labels, frames without a face) of the validation faces seen as webcam frames; frame(gray, box)
+    -> 48x48 face."""
+    from emojify.detect import FaceDetector
     detector = FaceDetector()  # the live window's: 320 px wide, faces down to 1/5 of the shorter side
     crops, kept, missed = [], [], 0
-    for frame, label in zip(webcam_frames(faces), labels):
-        boxes = detector(frame)
+    for picture, label in zip(webcam_frames(faces), labels):
+        boxes = detector(picture)
         if not len(boxes):
             missed += 1
             continue
-        crops.append(crop_faces(frame, [frame_box(boxes[0])])[0])
+        crops.append(frame(picture, boxes[0]))
         kept.append(label)
     return np.stack(crops), np.asarray(kept, np.int32), missed
 
@@ -93,16 +102,16 @@ def webcam_set(faces, labels, frame_box):
 def load_sets(args, framing=""):
     """{set: (faces, labels, images without a detected face)}, each built once for every model framed so."""
     from emojify import dataset
-    face, frame_box = framings()[framing]
+    face, frame = framings()[framing]
     sets = {}
     started = time.perf_counter()
     val_faces, val_labels = dataset.validation_faces(args.fer / "train", 0.1, 1)
     sets["validation"] = (val_faces, val_labels, 0)
     sets["sfew"] = (*dataset.load_folder(args.sfew, face=face)[:2], 0)
     sets["lfw-photo"] = (*dataset.load_folder(args.lfw, face=face)[:2], 0)
-    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), frame_box)
+    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), frame)
     sets["lfw"] = (faces, labels, len(no_face))
-    sets["webcam"] = webcam_set(val_faces, val_labels, frame_box)
+    sets["webcam"] = webcam_set(val_faces, val_labels, frame)
     print(f"Sets{' framed as ' + framing if framing else ''} ready in {time.perf_counter() - started:.0f} s: "
           + ", ".join(f"{k} {len(v[1])}" for k, v in sets.items()), file=sys.stderr, flush=True)
     return sets
@@ -146,7 +155,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[1:]),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+", metavar="MODEL", help="model files, compared side by side; "
-                   "MODEL@1.4: framed as version 1.4 framed faces")
+                   "MODEL@fer: every detected face framed as FER-2013's; MODEL@1.4: framed as version 1.4 framed faces")
     p.add_argument("--views", type=int, choices=(1, 2, 4), default=4, help="views per face (default: 4, as "
                    "predict.py and evaluate.py classify)")
     p.add_argument("--fer", type=Path, default=SHARED / "fer2013",
@@ -161,7 +170,7 @@ def main(argv=None):
         sets = {}
         for model, (_, framing) in zip(args.models, framed):
             if framing not in framings():
-                p.error(f"{model}: the only other framing is @1.4; received @{framing}")
+                p.error(f"{model}: the other framings are @fer and @1.4; received @{framing}")
             if framing not in sets:
                 sets[framing] = load_sets(args, framing)
         import_tensorflow()

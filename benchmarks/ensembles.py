@@ -25,6 +25,7 @@ import numpy as np
 
 from benchmarks.validation import make_parser, validation_faces  # noqa: E402
 from emojify import dataset  # noqa: E402
+from emojify.detect import sharpness  # noqa: E402
 
 
 def digest(*arrays):
@@ -135,7 +136,7 @@ def rank_crossdomain(args):
         print(line(accuracies(members, [i], labels), mb, f"member {i}: {name}"))
     floor = f" and {args.min_validation:g} % validation" if args.min_validation else ""
     if args.gate is not None:
-        sharp = {key: dataset.sharpness(s[0]) >= args.gate for key, s in sets.items()}
+        sharp = {key: sharpness(s[0]) >= args.gate for key, s in sets.items()}
         print("sharp faces (read by the first ensemble of a pair): " + ", ".join(
             f"{key} {int(sharp[key].sum())} of {len(sharp[key])}" for key in labels))
         pairs = gated_pairs(members, labels, sharp, args.max_mb, SCORED, args.min_validation / 100, args.top)

@@ -60,11 +60,11 @@ class Recognizer:
         frame = to_bgr(_picture(image))
         if boxes is None:
             return [face_result(f.box, f.probs) for f in self._pipeline(frame).faces]
-        from emojify.detect import crop_faces, fer_box
+        from emojify.detect import frame_faces
         boxes = _checked_boxes(boxes, frame.shape)
         if not boxes:
             return []
-        probs = self.classifier(crop_faces(to_gray(frame), [fer_box(b) for b in boxes]))
+        probs = self.classifier(frame_faces(to_gray(frame), boxes))
         return [face_result(b, p) for b, p in zip(boxes, probs)]
 
     def classify(self, crops):

@@ -18,7 +18,7 @@ WORK = Path(".") if INSTALLED else ROOT  # where training's data, runs and model
 
 FACE_SIZE = 48  # FER-2013 faces are 48x48 grayscale: the model's input
 VIEWS = (1, 2, 4)  # views a classifier can average per face (inference.EmotionClassifier)
-# A face at least this sharp (dataset.sharpness) is read as FER-2013's are (model.build_gated): 99 % of its
+# A face at least this sharp (detect.sharpness) is read as FER-2013's are (model.build_gated): 99 % of its
 # training faces are (the median is 249; film crops 83, detected photos of people 128).
 SHARP_LEVEL = 160.0
 BACKENDS = ("auto", "litert", "keras")  # what runs the model (backends.open_classifier)

@@ -62,20 +62,6 @@ def to_face_array(image, size=FACE_SIZE):
     return image
 
 
-def sharpness(faces):
-    """Each 48x48 face's mean gradient: |x| + |y| of the 3x3 Sobel filter in gray levels per pixel, averaged
-    over the face less a 4-pixel border (model.build_gated takes the same measure inside the model).
-
-    FER-2013's faces are sharp and contrasty; the faces of other cameras, film and photos of people mostly
-    softer (docs/TRAINING.md gives the levels)."""
-    faces = np.asarray(faces, np.float32).reshape(-1, FACE_SIZE, FACE_SIZE)
-    out = np.empty(len(faces), np.float32)
-    for i, face in enumerate(faces):
-        gx, gy = cv2.Sobel(face, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(face, cv2.CV_32F, 0, 1, ksize=3)
-        out[i] = (np.abs(gx) + np.abs(gy))[4:-4, 4:-4].mean()
-    return out
-
-
 def read_image(path):
     """Read an image file (unicode paths too) as an array, or None if it is not a readable image."""
     try:
@@ -209,12 +195,12 @@ def validation_faces(train_dir, fraction=0.1, seed=1):
     return x[val], y[val]
 
 
-def detected_faces(items, frame_box=None):
+def detected_faces(items, frame=None):
     """Find the largest face in each full image -> (faces, labels, paths, skipped, no_face paths).
 
-    frame_box: detector box -> the box cropped (default detect.fer_box, framed as FER-2013's faces)."""
-    from emojify.detect import FaceDetector, crop_faces, fer_box
-    frame_box = frame_box or fer_box
+    frame(gray, box) -> 48x48 face (default: detect.frame_faces's, as predict.py frames a face)."""
+    from emojify.detect import FaceDetector, frame_faces
+    frame = frame or (lambda gray, box: frame_faces(gray, [box])[0])
     # Photos vary in size: detect at up to 640 px wide, faces down to 1/10 of the shorter side.
     detector = FaceDetector(detect_width=640, min_face=0.1)
     faces, labels, paths, skipped, no_face = [], [], [], [], []
@@ -228,7 +214,7 @@ def detected_faces(items, frame_box=None):
         if not len(boxes):
             no_face.append(str(path))
             continue
-        faces.append(crop_faces(gray, [frame_box(boxes[0])], FACE_SIZE)[0])
+        faces.append(frame(gray, boxes[0]))
         labels.append(label)
         paths.append(str(path))
     if not faces:

@@ -1,11 +1,12 @@
 """Where the faces are: FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between
-detections), and fer_box and crop_faces (boxes -> 48x48 faces framed as FER-2013's)."""
+detections), and frame_faces, fer_box and crop_faces (boxes -> 48x48 faces framed as FER-2013's, the softer
+faces of other cameras and photos with more margin)."""
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from emojify.config import CASCADE_PATH, FACE_SIZE
+from emojify.config import CASCADE_PATH, FACE_SIZE, SHARP_LEVEL
 from emojify.errors import ResourceError
 from emojify.quiet import quiet_opencv
 
@@ -147,3 +148,38 @@ def fer_box(box, left=FER_LEFT, top=FER_TOP, width=FER_WIDTH):
     x, y, w, h = box
     side = w / width
     return (int(round(x - left * side)), int(round(y - top * side)), int(round(side)), int(round(side)))
+
+
+def sharpness(faces):
+    """Each 48x48 face's mean gradient: |x| + |y| of the 3x3 Sobel filter in gray levels per pixel, averaged
+    over the face less a 4-pixel border (model.build_gated takes the same measure inside the model).
+
+    FER-2013's faces are sharp and contrasty; the faces of other cameras, film and photos of people mostly
+    softer (docs/TRAINING.md gives the levels)."""
+    faces = np.asarray(faces, np.float32).reshape(-1, FACE_SIZE, FACE_SIZE)
+    out = np.empty(len(faces), np.float32)
+    for i, face in enumerate(faces):
+        gx, gy = cv2.Sobel(face, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(face, cv2.CV_32F, 0, 1, ksize=3)
+        out[i] = (np.abs(gx) + np.abs(gy))[4:-4, 4:-4].mean()
+    return out
+
+
+# A face softer than FER-2013's (sharpness below config.SHARP_LEVEL: a photo of a person, another camera) reads
+# better with more margin: its crop is cut again with the detector's box this share of the side, centred
+# (the photos of people +1.0-1.6 points, the webcam frames unchanged; docs/TRAINING.md, "Framing soft faces").
+SOFT_WIDTH = 0.85
+
+
+def soft_box(box, width=SOFT_WIDTH):
+    """The square around a detector box with more margin than fer_box, the box centred in it."""
+    return fer_box(box, left=(1 - width) / 2, top=(1 - width) / 2, width=width)
+
+
+def frame_faces(gray, boxes, out=None, level=SHARP_LEVEL):
+    """48x48 faces for detector boxes: each framed as FER-2013's (fer_box), and cut again with more margin
+    (soft_box) where that face is softer than level (None: never) -> uint8 [N, 48, 48]."""
+    faces = crop_faces(gray, [fer_box(b) for b in boxes], out=out)
+    if level is not None and len(boxes):
+        for i in np.flatnonzero(sharpness(faces[:len(boxes)]) < level):
+            crop_faces(gray, [soft_box(boxes[i])], out=faces[i:i + 1])
+    return faces

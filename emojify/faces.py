@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from emojify.detect import FaceDetector, crop_faces, fer_box
+from emojify.detect import FaceDetector, frame_faces
 from emojify.emotions import EMOTIONS
 
 
@@ -130,7 +130,7 @@ class FramePipeline:
                 faces = [Face(b, p) for b, p in zip(boxes, kept)]
                 self._since += 1
             else:
-                self._crops = crop_faces(gray, [fer_box(b) for b in boxes], out=self._crops)
+                self._crops = frame_faces(gray, boxes, out=self._crops)
                 faces = [Face(b, p) for b, p in zip(boxes, self.classifier(self._crops))]
                 self._classified, self._since = faces, 1
         if self.smoother is not None:

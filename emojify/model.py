@@ -164,7 +164,7 @@ def build_gated(sharp, soft, level=SHARP_LEVEL, name="emojify_gated"):
     """One model that reads each face with one of two models (or ensembles, given as lists) by its sharpness:
     `sharp` where the face is at least `level` sharp, `soft` where it is softer (other cameras, film, photos).
 
-    The sharpness is dataset.sharpness's, taken inside the model on the face it is handed: a Sobel filter's
+    The sharpness is detect.sharpness's, taken inside the model on the face it is handed: a Sobel filter's
     |x| + |y| averaged over the face less a 4-pixel border. Standard layers only, so the file loads with Keras'
     safe defaults and converts to LiteRT like any other model.
     """

@@ -120,7 +120,7 @@ def test_train_starts_from_and_learns_from_one_member_of_an_ensemble(members, en
 def test_soft_members_read_the_soft_faces_and_the_file_runs_on_both_back_ends(members, ensemble, tmp_path):
     import cv2
 
-    from emojify.dataset import sharpness
+    from emojify.detect import sharpness
     from emojify.inference import EmotionClassifier, indexed_members, load_model
     from emojify.lite import LiteClassifier
     data = make_face_folder(tmp_path / "fer" / "train", per_class=10).parent

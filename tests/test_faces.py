@@ -5,7 +5,7 @@ import pytest
 
 from benchmarks.videos import background_frame, face_frame
 from emojify.emotions import EMOTIONS, NUM_CLASSES
-from emojify.detect import FaceDetector, FaceTracker, crop_faces
+from emojify.detect import FaceDetector, FaceTracker, crop_faces, sharpness
 from emojify.faces import Face, FramePipeline, Smoother, iou
 from emojify.inference import EmotionClassifier, load_model
 from emojify.overlay import draw_faces
@@ -143,6 +143,35 @@ def test_fer_box_frames_the_face_as_fer_2013_does():
     assert w == side == round(96 / FER_WIDTH) and side > 96  # a little more of the head around the box
     assert x == round(100 - FER_LEFT * side) and y == round(80 - FER_TOP * side)
     assert fer_box((100, 80, 96, 96), left=0.25, top=0.0, width=0.5) == (52, 80, 192, 192)  # a measured fit
+
+
+def test_sharpness_falls_with_blur_and_contrast_and_is_zero_on_a_flat_face():
+    rng = np.random.default_rng(5)
+    face = cv2.resize(rng.integers(0, 256, (12, 12)).astype(np.uint8), (48, 48), interpolation=cv2.INTER_CUBIC)
+    blurred = cv2.GaussianBlur(face, (0, 0), 1.5)
+    flat = (face.astype(np.float32) * 0.4 + 80).astype(np.uint8)
+    s = sharpness(np.stack([face, blurred, flat, np.full((48, 48), 128, np.uint8)]))
+    assert s[0] > s[1] > 0 and s[0] > s[2] > 0 and s[3] == 0
+
+
+def test_soft_faces_are_framed_with_more_margin_and_sharp_ones_as_fer_2013(fer_faces):
+    from emojify.config import SHARP_LEVEL
+    from emojify.detect import SOFT_WIDTH, fer_box, frame_faces, soft_box
+    sharp = cv2.resize(fer_faces[0], (240, 240), interpolation=cv2.INTER_CUBIC)
+    soft = (cv2.GaussianBlur(sharp, (0, 0), 8) * 0.5 + 60).astype(np.uint8)  # out of focus, dim: a soft face
+    frame = np.full((480, 640), 120, np.uint8)
+    frame[100:340, 40:280], frame[100:340, 360:600] = sharp, soft
+    boxes = [(50, 110, 220, 220), (370, 110, 220, 220)]
+    as_fer = crop_faces(frame, [fer_box(b) for b in boxes])
+    assert sharpness(as_fer[:1]) >= SHARP_LEVEL > sharpness(as_fer[1:])
+    faces = frame_faces(frame, boxes)
+    assert faces.shape == (2, 48, 48) and faces.dtype == np.uint8
+    assert np.array_equal(faces[0], as_fer[0])  # sharp: FER-2013's framing
+    assert np.array_equal(faces[1], crop_faces(frame, [soft_box(boxes[1])])[0])  # soft: cut again, wider
+    x, y, side, _ = soft_box(boxes[1])
+    assert side == round(220 / SOFT_WIDTH) > fer_box(boxes[1])[2] and x + side / 2 == pytest.approx(370 + 110, abs=1)
+    assert np.array_equal(frame_faces(frame, boxes, level=None), as_fer)  # level None: every face as FER-2013's
+    assert frame_faces(frame, []).shape == (0, 48, 48)
 
 
 def test_a_crop_past_the_frame_edge_keeps_the_face_shape():

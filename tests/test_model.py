@@ -198,7 +198,7 @@ def test_a_gated_model_reads_sharp_faces_with_one_side_and_soft_ones_with_the_ot
     import keras
 
     from emojify.config import SHARP_LEVEL
-    from emojify.dataset import sharpness
+    from emojify.detect import sharpness
     from emojify.inference import EmotionClassifier, folded_inference, indexed_members, load_model
     from emojify.model import build_gated
     keras.utils.set_random_seed(9)

@@ -237,8 +237,6 @@ class EmojifyApp:
         self.last_view = view_of(self)
         for part in (self.picture, self.panel, self.controls):
             part.release()
-        if self.summary_window is not None:
-            self.summary_window.chart = None
         self.root.after_cancel(self.poll_id)
         self.root.destroy()
 

@@ -90,13 +90,10 @@ def show_summary_window(root, lines, chart):
         bar.pack(side="right", fill="y")
     text.pack(side="left", fill="both", expand=True)
     top.chart = ImageTk.PhotoImage(chart)  # referenced by the window, or Tk shows a blank image
-
-    def close(*_):  # the image dropped here, on the Tk thread (Picture.release says why)
-        top.chart = None
-        top.destroy()
+    # Dropped as the window goes, however it goes, on the Tk thread (Picture.release says why).
+    top.bind("<Destroy>", lambda e: setattr(top, "chart", None) if e.widget is top else None)
     tk.Label(top, image=top.chart).pack(padx=10, pady=(0, 10))
-    tk.Button(top, text="Close", command=close).pack(pady=(0, 10))
-    top.bind("<Escape>", close)
-    top.protocol("WM_DELETE_WINDOW", close)
+    tk.Button(top, text="Close", command=top.destroy).pack(pady=(0, 10))
+    top.bind("<Escape>", lambda e: top.destroy())
     top.text = text
     return top
