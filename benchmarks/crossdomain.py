@@ -15,8 +15,8 @@ Sets (the same faces for every model in the run):
               detector and crop
 Per set: accuracy and mean per-class recall over the faces found (lfw leaves fear, 21 faces, out of its mean),
 and how many faces the detector found. The cross-domain score is the mean accuracy over sfew, lfw and webcam.
-Detected faces are framed as predict.py and the window frame them (detect.frame_faces: as FER-2013's, the
-softer ones with more margin). MODEL@fer frames every detected face as FER-2013's (as before soft faces were
+Detected faces are framed as the app frames them: photos as predict.py does (detect.frame_faces: as
+FER-2013's, the softer faces with more margin), webcam frames as the window does (as FER-2013's). MODEL@fer frames every detected face as FER-2013's (as before soft faces were
 given more margin); MODEL@1.4 frames faces as version 1.4 did (whole crops squashed to a square, the
 detector's box framed by its 1.4 constants): for a comparison with what was shipped then, in the same run.
 """
@@ -42,8 +42,9 @@ def squashed(image, size=48):
 
 
 def framings():
-    """{name: (whole crop -> 48x48 face, (gray picture, detector box) -> 48x48 face)}: today's; "fer", every
-    detected face framed as FER-2013's (before soft faces were given more margin); and version 1.4's."""
+    """{name: (whole crop -> 48x48 face, photo framing, webcam framing)}, a framing being (gray picture, detector
+    box) -> 48x48 face: today's (photos as predict.py frames them, webcam frames as the window does); "fer",
+    every detected face framed as FER-2013's (before photos' soft faces were given more margin); 1.4's."""
     from functools import partial
 
     from emojify.dataset import to_face_array
@@ -51,8 +52,10 @@ def framings():
 
     def boxed(frame_box):
         return lambda gray, box: crop_faces(gray, [frame_box(box)])[0]
-    return {"": (to_face_array, lambda gray, box: frame_faces(gray, [box])[0]), "fer": (to_face_array, boxed(fer_box)),
-            "1.4": (squashed, boxed(partial(fer_box, left=0.016, top=0.021, width=0.958)))}
+    as_fer = boxed(fer_box)
+    return {"": (to_face_array, lambda gray, box: frame_faces(gray, [box])[0], as_fer),
+            "fer": (to_face_array, as_fer, as_fer),
+            "1.4": (squashed, *[boxed(partial(fer_box, left=0.016, top=0.021, width=0.958))] * 2)}
 
 
 def webcam_frames(faces, seed=0, size=(640, 480)):
@@ -102,16 +105,16 @@ def webcam_set(faces, labels, frame):
 def load_sets(args, framing=""):
     """{set: (faces, labels, images without a detected face)}, each built once for every model framed so."""
     from emojify import dataset
-    face, frame = framings()[framing]
+    face, photo_frame, webcam_frame = framings()[framing]
     sets = {}
     started = time.perf_counter()
     val_faces, val_labels = dataset.validation_faces(args.fer / "train", 0.1, 1)
     sets["validation"] = (val_faces, val_labels, 0)
     sets["sfew"] = (*dataset.load_folder(args.sfew, face=face)[:2], 0)
     sets["lfw-photo"] = (*dataset.load_folder(args.lfw, face=face)[:2], 0)
-    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), frame)
+    faces, labels, _, _, no_face = dataset.detected_faces(dataset.list_folder(args.lfw), photo_frame)
     sets["lfw"] = (faces, labels, len(no_face))
-    sets["webcam"] = webcam_set(val_faces, val_labels, frame)
+    sets["webcam"] = webcam_set(val_faces, val_labels, webcam_frame)
     print(f"Sets{' framed as ' + framing if framing else ''} ready in {time.perf_counter() - started:.0f} s: "
           + ", ".join(f"{k} {len(v[1])}" for k, v in sets.items()), file=sys.stderr, flush=True)
     return sets

@@ -20,7 +20,7 @@ class Analyser:
     def __init__(self, classifier, outputs, every=1, detect=True, progress=True):
         from emojify.faces import Face, build_photo_pipeline
         from emojify.overlay import load_emojis
-        self.pipeline = build_photo_pipeline(classifier)
+        self.pipelines = {"image": build_photo_pipeline(classifier), "video": build_photo_pipeline(classifier, False)}
         self.classifier, self.Face = classifier, Face
         self.outputs, self.every, self.detect, self.progress = outputs, every, detect, progress
         self.emojis = load_emojis(size=128) if outputs.annotate_dir else None
@@ -40,11 +40,11 @@ class Analyser:
         except InputError:
             return self.video(path)
 
-    def faces_of(self, frame):
+    def faces_of(self, frame, kind="image"):
         from emojify.dataset import to_face_array
         started = time.perf_counter()
         if self.detect:
-            faces = self.pipeline(frame).faces
+            faces = self.pipelines[kind](frame).faces
         else:
             probs = self.classifier(to_face_array(frame)[None])[0]
             faces = [self.Face((0, 0, frame.shape[1], frame.shape[0]), probs)]
@@ -101,7 +101,7 @@ class Analyser:
                 if not ok or frame is None:
                     break
                 if index % self.every == 0:
-                    faces = self.faces_of(frame)
+                    faces = self.faces_of(frame, "video")
                     followed = self.templates(frame, faces)
                     per_face.update(f.emotion for f in faces)
                     faceless += not faces

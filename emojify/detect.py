@@ -164,9 +164,10 @@ def sharpness(faces):
     return out
 
 
-# A face softer than FER-2013's (sharpness below config.SHARP_LEVEL: a photo of a person, another camera) reads
+# In a photo, a face softer than FER-2013's (sharpness below config.SHARP_LEVEL: most photos of people) reads
 # better with more margin: its crop is cut again with the detector's box this share of the side, centred
-# (the photos of people +1.0-1.6 points, the webcam frames unchanged; docs/TRAINING.md, "Framing soft faces").
+# (detected photos of people +1.1 to +1.6 points; faces in motion lose, so video frames are framed as
+# FER-2013's; docs/TRAINING.md, "Soft faces framed wider").
 SOFT_WIDTH = 0.85
 
 
@@ -175,11 +176,11 @@ def soft_box(box, width=SOFT_WIDTH):
     return fer_box(box, left=(1 - width) / 2, top=(1 - width) / 2, width=width)
 
 
-def frame_faces(gray, boxes, out=None, level=SHARP_LEVEL):
-    """48x48 faces for detector boxes: each framed as FER-2013's (fer_box), and cut again with more margin
-    (soft_box) where that face is softer than level (None: never) -> uint8 [N, 48, 48]."""
+def frame_faces(gray, boxes, out=None, soft=True):
+    """48x48 faces for detector boxes: each framed as FER-2013's (fer_box), and with soft, cut again with more
+    margin (soft_box) where that face is softer than config.SHARP_LEVEL -> uint8 [N, 48, 48]."""
     faces = crop_faces(gray, [fer_box(b) for b in boxes], out=out)
-    if level is not None and len(boxes):
-        for i in np.flatnonzero(sharpness(faces[:len(boxes)]) < level):
+    if soft and len(boxes):
+        for i in np.flatnonzero(sharpness(faces[:len(boxes)]) < SHARP_LEVEL):
             crop_faces(gray, [soft_box(boxes[i])], out=faces[i:i + 1])
     return faces

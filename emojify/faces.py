@@ -109,9 +109,10 @@ class FramePipeline:
     appears, leaves or moves is classified at once.
     """
 
-    def __init__(self, classifier, detector=None, smoother=None, classify_every=1, min_iou=0.5):
+    def __init__(self, classifier, detector=None, smoother=None, classify_every=1, min_iou=0.5, soft_framing=False):
         self.detector = detector or FaceDetector()
         self.classifier = classifier
+        self.soft_framing = soft_framing  # soft faces framed with more margin (detect.frame_faces)
         self.smoother = smoother
         self.classify_every, self.min_iou = classify_every, min_iou
         self._crops = None
@@ -130,7 +131,7 @@ class FramePipeline:
                 faces = [Face(b, p) for b, p in zip(boxes, kept)]
                 self._since += 1
             else:
-                self._crops = frame_faces(gray, boxes, out=self._crops)
+                self._crops = frame_faces(gray, boxes, out=self._crops, soft=self.soft_framing)
                 faces = [Face(b, p) for b, p in zip(boxes, self.classifier(self._crops))]
                 self._classified, self._since = faces, 1
         if self.smoother is not None:
@@ -158,7 +159,9 @@ class FramePipeline:
                 stage.reset()
 
 
-def build_photo_pipeline(classifier):
+def build_photo_pipeline(classifier, soft_framing=True):
     """The stages for photos and video files, where faces may be of any size: detection at up to 960 px wide,
-    faces down to 1/25 of the shorter side; each frame on its own (no tracking or smoothing)."""
-    return FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04))
+    faces down to 1/25 of the shorter side; each frame on its own (no tracking or smoothing). Photos' soft
+    faces are framed with more margin (detect.frame_faces); video frames pass soft_framing=False, every face
+    framed as FER-2013's, as the window frames them (faces in motion read worse with the margin)."""
+    return FramePipeline(classifier, detector=FaceDetector(detect_width=960, min_face=0.04), soft_framing=soft_framing)

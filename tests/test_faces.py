@@ -170,8 +170,26 @@ def test_soft_faces_are_framed_with_more_margin_and_sharp_ones_as_fer_2013(fer_f
     assert np.array_equal(faces[1], crop_faces(frame, [soft_box(boxes[1])])[0])  # soft: cut again, wider
     x, y, side, _ = soft_box(boxes[1])
     assert side == round(220 / SOFT_WIDTH) > fer_box(boxes[1])[2] and x + side / 2 == pytest.approx(370 + 110, abs=1)
-    assert np.array_equal(frame_faces(frame, boxes, level=None), as_fer)  # level None: every face as FER-2013's
+    assert np.array_equal(frame_faces(frame, boxes, soft=False), as_fer)  # every face as FER-2013's
     assert frame_faces(frame, []).shape == (0, 48, 48)
+
+
+def test_photos_frame_soft_faces_with_more_margin_and_video_frames_as_fer_2013(fer_faces, classifier):
+    from emojify.detect import fer_box, soft_box
+    from emojify.faces import build_photo_pipeline
+    seen = []
+
+    def recording(crops):  # the real classifier, its input kept
+        seen.append(crops.copy())
+        return classifier(crops)
+    face = cv2.resize(fer_faces[0], (200, 200), interpolation=cv2.INTER_CUBIC)
+    frame = np.full((480, 640), 110, np.uint8)
+    frame[140:340, 220:420] = (cv2.GaussianBlur(face, (0, 0), 5) * 0.5 + 60).astype(np.uint8)  # a soft face
+    photo, video = build_photo_pipeline(recording), build_photo_pipeline(recording, soft_framing=False)
+    box = tuple(photo.detector(frame)[0])
+    photo(frame), video(frame)
+    assert np.array_equal(seen[0][0], crop_faces(frame, [soft_box(box)])[0])
+    assert np.array_equal(seen[1][0], crop_faces(frame, [fer_box(box)])[0])
 
 
 def test_a_crop_past_the_frame_edge_keeps_the_face_shape():
