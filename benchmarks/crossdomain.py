@@ -16,9 +16,10 @@ Sets (the same faces for every model in the run):
 Per set: accuracy and mean per-class recall over the faces found (lfw leaves fear, 21 faces, out of its mean),
 and how many faces the detector found. The cross-domain score is the mean accuracy over sfew, lfw and webcam.
 Detected faces are framed as the app frames them: photos as predict.py does (detect.frame_faces: as
-FER-2013's, the softer faces with more margin), webcam frames as the window does (as FER-2013's). MODEL@fer frames every detected face as FER-2013's (as before soft faces were
-given more margin); MODEL@1.4 frames faces as version 1.4 did (whole crops squashed to a square, the
-detector's box framed by its 1.4 constants): for a comparison with what was shipped then, in the same run.
+FER-2013's, the softer faces with more margin), webcam frames as the window does (as FER-2013's).
+MODEL@fer frames every detected face as FER-2013's (as before photos' soft faces were given more margin);
+MODEL@1.4 frames faces as version 1.4 did (whole crops squashed to a square, the detector's box framed by its
+1.4 constants): for a comparison with what was shipped then, in the same run.
 """
 import argparse
 import sys

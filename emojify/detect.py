@@ -1,6 +1,6 @@
 """Where the faces are: FaceDetector (gray frame -> boxes), FaceTracker (follows those boxes between
-detections), and frame_faces, fer_box and crop_faces (boxes -> 48x48 faces framed as FER-2013's, the softer
-faces of other cameras and photos with more margin)."""
+detections), and frame_faces, fer_box and crop_faces (boxes -> 48x48 faces framed as FER-2013's; in photos,
+the softer faces with more margin)."""
 from pathlib import Path
 
 import cv2
@@ -167,7 +167,7 @@ def sharpness(faces):
 # In a photo, a face softer than FER-2013's (sharpness below config.SHARP_LEVEL: most photos of people) reads
 # better with more margin: its crop is cut again with the detector's box this share of the side, centred
 # (detected photos of people +1.1 to +1.6 points; faces in motion lose, so video frames are framed as
-# FER-2013's; docs/TRAINING.md, "Soft faces framed wider").
+# FER-2013's; docs/TRAINING.md, "The shipped model: faces read by sharpness").
 SOFT_WIDTH = 0.85
 
 
