@@ -29,8 +29,8 @@ WIDTHS = (0.958, 0.90, 0.85, 0.80, 1.05)
 
 def box_framings():
     """{width: detector box -> crop box}: today's fer_box, and the others centred on the detector's box."""
-    from emojify.detect import FER_WIDTH, fer_box
-    return {w: fer_box if w == FER_WIDTH else partial(fer_box, left=(1 - w) / 2, top=(1 - w) / 2, width=w)
+    from emojify.detect import FER_WIDTH, fer_box, soft_box
+    return {w: fer_box if w == FER_WIDTH else partial(soft_box, width=w)
             for w in WIDTHS}
 
 
