@@ -45,13 +45,13 @@ def test_one_epoch_end_to_end(tmp_path):
     out2, run2 = tmp_path / "m2.h5", tmp_path / "run2"
     again = run_script("train.py", "--data", data, "--epochs", "1", "--out", out2, "--run-dir", run2,
                        "--batch-size", "16", "--lr", "1e-4", "--init-from", out, "--teacher", out, "--normalize",
-                       "--camera-aug", "--camera-share", "0.5")
+                       "--camera-aug", "--camera-share", "0.5", "--zoom", "0.2")
     assert again.returncode == 0, again.stderr
     assert "Soft targets from 1 teacher model(s), weight 0.5." in again.stdout
     assert "The teachers agree with the labels on " in again.stdout
     settings = json.loads((run2 / "run.json").read_text())["settings"]
     assert settings["init_from"] == str(out) and settings["teacher"] == [str(out)] and settings["normalize"]
-    assert settings["camera_aug"] and settings["camera_share"] == 0.5
+    assert settings["camera_aug"] and settings["camera_share"] == 0.5 and settings["zoom"] == 0.2
     second = load_model(out2)
     assert [w.shape for w in second.weights] == [w.shape for w in first.weights]  # the light norm has none
     assert [layer.name for layer in second.layers][:4] == ["light_norm_flat", "light_norm", "light_norm_face",
@@ -192,6 +192,7 @@ def test_impossible_settings_are_refused_before_any_work(tmp_path):
              (["--mixup", "-1"], "--mixup takes a Beta distribution's alpha in [0, 10] (0: off); received -1.0"),
              (["--camera-share", "0"], "--camera-share takes a share of the faces in (0, 1]; received 0.0"),
              (["--camera-share", "0.5"], "--camera-share 0.5 sets how often --camera-aug's effects apply: add"),
+             (["--zoom", "0.8"], "--zoom takes a share of the face in [0, 0.5]; received 0.8"),
              (["--out", "model"], "--out must end in .h5 or .keras; received 'model'")]
     for args, message in cases:
         result = run_script("train.py", "--data", tmp_path / "nowhere", *args)

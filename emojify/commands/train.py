@@ -30,7 +30,8 @@ RANGES = {"lr": (0, 1, "a learning rate in (0, 1]"), "weight_decay": (0, 1, "a n
           "mixup": (0, 10, "a Beta distribution's alpha in [0, 10] (0: off)"),
           "dropout": (0, 0.99, "a number in [0, 1)"),
           "teacher_weight": (0, 1, "a number in (0, 1]"), "val_split": (0, 0.49, "a number in [0, 0.5)"),
-          "camera_share": (0, 1, "a share of the faces in (0, 1]")}
+          "camera_share": (0, 1, "a share of the faces in (0, 1]"),
+          "zoom": (0, 0.5, "a share of the face in [0, 0.5]")}
 NOT_ZERO = ("lr", "teacher_weight", "camera_share")
 
 
@@ -55,6 +56,8 @@ def build_parser():
                         "resolution, noise, JPEG")
     p.add_argument("--camera-share", type=float, default=0.25, metavar="SHARE",
                    help="with --camera-aug: the share of faces each of those effects is applied to")
+    p.add_argument("--zoom", type=float, default=0.1,
+                   help="the largest random zoom in or out of a training face (0.1: 10 %%), for other framings")
     p.add_argument("--normalize", action="store_true",
                    help="standardise each face's brightness and contrast inside the model (training and "
                         "inference alike); with --init-from, a model trained without it gains it in front")
@@ -133,7 +136,7 @@ def settings_from(args):
         seed=args.seed, split_seed=args.split_seed, limit=args.limit,
         init_from=str(args.init_from) if args.init_from else None, teacher=tuple(args.teacher),
         teacher_weight=args.teacher_weight, mixup=args.mixup, camera_aug=args.camera_aug,
-        camera_share=args.camera_share, **architecture)
+        camera_share=args.camera_share, zoom=args.zoom, **architecture)
 
 
 def load_data(settings):
@@ -239,7 +242,7 @@ def main(argv=None):
     data_seed = seed_random_streams(settings.seed, run.epochs_done if args.resume else 0)
     targets = training_targets(run, settings, x, y, args.resume)
     train_ds = make_train_dataset(x, targets, settings.batch_size, data_seed, settings.mixup,
-                                  settings.camera_share if settings.camera_aug else 0.0)
+                                  settings.camera_share if settings.camera_aug else 0.0, settings.zoom)
     val_ds = make_eval_dataset(*val) if val else None
 
     # Model: a new one (or --init-from), or the last checkpoint on --resume.

@@ -97,10 +97,10 @@ def random_camera(images, p=0.25):
     return x + _some(b, p) * (jpeg - x)
 
 
-def augment_batch(images, camera=0.0):
+def augment_batch(images, camera=0.0, zoom=0.1):
     """uint8 or float [B, H, W, 1] -> augmented float32 in 0-255; camera > 0: also random_camera, each effect
-    on this share of the images."""
-    images = random_affine(tf.cast(images, tf.float32))
+    on this share of the images; zoom: the largest zoom in or out (0.1: 10 %)."""
+    images = random_affine(tf.cast(images, tf.float32), max_zoom=zoom)
     if camera:
         images = random_camera(images, p=float(camera))
     return random_erase(random_light(images))

@@ -39,6 +39,7 @@ class Settings:
     camera_aug: bool = False
     camera_share: float = 0.25  # runs recorded before it existed used this share
     normalize: bool = False
+    zoom: float = 0.1  # runs recorded before it existed zoomed this much
 
     @classmethod
     def from_record(cls, record):

@@ -2,12 +2,12 @@
 optimizer schedule, seeding and distillation targets."""
 
 
-def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=0.0):
+def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=0.0, zoom=0.1):
     """uint8 faces [N, 48, 48] + labels (or [N, classes] target rows) -> shuffled, augmented batches (tf.data).
 
     mixup > 0: each image is blended with another of its batch, and its target the same way, by a weight
     drawn from Beta(mixup, mixup). camera > 0: also what other cameras do to a face (augment.random_camera),
-    each effect on this share of the faces."""
+    each effect on this share of the faces. zoom: the largest zoom in or out of a face (0.1: 10 %)."""
     import tensorflow as tf
 
     from emojify.training import augment
@@ -15,7 +15,7 @@ def make_train_dataset(x, y, batch_size, seed, mixup=0.0, camera=0.0):
     soft = y.ndim == 2
 
     def augment_and_encode(images, labels):
-        images = augment.augment_batch(images, camera=camera)
+        images = augment.augment_batch(images, camera=camera, zoom=zoom)
         targets = labels if soft else tf.one_hot(labels, NUM_CLASSES)
         if mixup > 0:
             images, targets = augment.mix(images, targets, mixup)
