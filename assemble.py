@@ -97,10 +97,14 @@ def main(argv=None):
     soft = load_members(args.soft, least=1) if args.soft else []
     names, models = zip(*(sharp + soft))
     if soft:
+        from emojify.inference import indexed_members
         ensemble = build_gated([m for _, m in sharp], [m for _, m in soft], args.gate)
-        what = f"faces at least {args.gate:g} sharp read by {len(sharp)}, softer ones by {len(soft)} of them"
+        stored = len(indexed_members(ensemble))
+        both = len(sharp) + len(soft) - stored
+        what = (f"faces at least {args.gate:g} sharp read by {len(sharp)}, softer ones by {len(soft)} of them"
+                + (f"; {both} on both sides" if both else ""))
     else:
-        ensemble, what = build_ensemble(models), "averaged"
+        ensemble, what, stored = build_ensemble(models), "averaged", len(models)
     if args.data:
         singles, together, n = validation_scores(models, ensemble, args)
         for name, score in zip(names, singles):
@@ -117,7 +121,7 @@ def main(argv=None):
         print(f"The previous {args.out.name} is kept as {backup}.")
     size = args.out.stat().st_size / 1e6
     params = ensemble.count_params()
-    print(f"Saved {args.out} and its LiteRT export: {len(models)} members ({what}), {params:,} parameters, {size:.1f} MB, "
+    print(f"Saved {args.out} and its LiteRT export: {stored} members ({what}), {params:,} parameters, {size:.1f} MB, "
           f"in {time.perf_counter() - started:.0f} s.")
     return 0
 

@@ -70,20 +70,22 @@ def gated_sides(model):
     names = {layer.name for layer in model.layers}
     if not {"gate", "sharpness_sobel"} <= names:
         return None
-    sides = {"sharp": [], "soft": []}
-    for layer in model.layers:
-        found = re.fullmatch(r"(sharp|soft)\d+", layer.name)
-        if found and isinstance(layer, keras.Model):
-            sides[found[1]].append(layer)
+    # Each side is read from the graph, not from the names: a member on both sides is one layer, named once.
+    made_by = {id(layer.output): layer for layer in model.layers}
+    sides = []
+    for reading in model.get_layer("sharp_minus_soft").input:
+        layer = made_by[id(reading)]
+        parts = [made_by[id(x)] for x in layer.input] if isinstance(layer, keras.layers.Average) else [layer]
+        sides.append([m for m in parts if isinstance(m, keras.Model)])
     kernel, bias = model.get_layer("gate").get_weights()
-    return sides["sharp"], sides["soft"], float(-bias[0] / kernel[0, 0])
+    return sides[0], sides[1], float(-bias[0] / kernel[0, 0])
 
 
 def indexed_members(model):
     """[(i, member)] for an ensemble's members (a model read by sharpness: its sharp side's, then its soft
-    side's), [(None, model)] for a single model."""
+    side's not already listed), [(None, model)] for a single model."""
     gated = gated_sides(model)
-    parts = ensemble_members(model) if gated is None else gated[0] + gated[1]
+    parts = ensemble_members(model) if gated is None else list({id(m): m for m in gated[0] + gated[1]}.values())
     return [(None, model)] if parts is None else list(enumerate(parts))
 
 
@@ -144,14 +146,15 @@ def folded_inference(model):
 
 def _folded_gated(model, gated, tf):
     """folded_inference of a model read by sharpness: each side's members folded, the gate's own layers."""
-    sides = [[folded_inference(m) for m in members] for members in gated[:2]]
-    if any(run is None for runs in sides for run in runs):
+    runs = {id(m): folded_inference(m) for m in gated[0] + gated[1]}
+    if any(run is None for run in runs.values()):
         return None
     gate = [model.get_layer(name) for name in
             ("sharpness_sobel", "sharpness_abs", "sharpness_inner", "sharpness_mean", "gate", "gate_step")]
 
     def run(x):
-        sharp, soft = (tf.add_n([r(x) for r in runs]) / len(runs) for runs in sides)
+        read = {key: r(x) for key, r in runs.items()}  # a member on both sides runs once
+        sharp, soft = (tf.add_n([read[id(m)] for m in side]) / len(side) for side in gated[:2])
         step = x
         for layer in gate:
             step = layer(step)

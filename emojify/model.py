@@ -154,9 +154,24 @@ def build_ensemble(members, name="emojify_ensemble"):
 GATE_STEEPNESS = 1000.0  # the gate goes from the softer side to the sharp one within 1/1000 of a gray level
 
 
-def _side(models, role, pixels):
-    """The average reading of a role's models (plain copies named ROLE1, ROLE2, ...; one model: its reading)."""
-    outputs = [plain_model(m, name=f"{role}{i}")(pixels) for i, m in enumerate(models, start=1)]
+def _same_weights(a, b):
+    wa, wb = a.get_weights(), b.get_weights()
+    return a is b or (len(wa) == len(wb) and all(x.shape == y.shape and (x == y).all() for x, y in zip(wa, wb)))
+
+
+def _side(models, role, pixels, made):
+    """The average reading of a role's models (plain copies named ROLE1, ROLE2, ...; one model: its reading).
+
+    made: [(model, reading)] of the copies made so far; a model already there (the same weights) is not copied
+    again, so a member on both sides is stored and run once.
+    """
+    outputs = []
+    for i, m in enumerate(models, start=1):
+        reading = next((out for src, out in made if _same_weights(src, m)), None)
+        if reading is None:
+            reading = plain_model(m, name=f"{role}{i}")(pixels)
+            made.append((m, reading))
+        outputs.append(reading)
     return outputs[0] if len(outputs) == 1 else layers.Average(name=f"{role}_mean")(outputs)
 
 
@@ -166,7 +181,7 @@ def build_gated(sharp, soft, level=SHARP_LEVEL, name="emojify_gated"):
 
     The sharpness is detect.sharpness's, taken inside the model on the face it is handed: a Sobel filter's
     |x| + |y| averaged over the face less a 4-pixel border. Standard layers only, so the file loads with Keras'
-    safe defaults and converts to LiteRT like any other model.
+    safe defaults and converts to LiteRT like any other model. A model on both sides is kept once.
     """
     import numpy as np
     sharp, soft = list(sharp), list(soft)
@@ -179,7 +194,8 @@ def build_gated(sharp, soft, level=SHARP_LEVEL, name="emojify_gated"):
         raise ValueError(f"every model must take and give the same shapes; received {sorted(shapes)}.")
     (shape_in, (classes,)), = shapes
     pixels = keras.Input(shape=shape_in, name="pixels")
-    sharp_p, soft_p = _side(sharp, "sharp", pixels), _side(soft, "soft", pixels)
+    made = []
+    sharp_p, soft_p = _side(sharp, "sharp", pixels, made), _side(soft, "soft", pixels, made)
 
     sobel = layers.Conv2D(4, 3, use_bias=False, trainable=False, name="sharpness_sobel")
     gradient = layers.ReLU(name="sharpness_abs")(sobel(pixels))  # channels +x, -x, +y, -y: |x| + |y| in sum
